@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/newswatch/newswatch/api"
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/feeds"
+	"github.com/newswatch/newswatch/feeds/fetch"
+	"github.com/newswatch/newswatch/projections/feedhealth"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+)
+
+// Deps are what the App takes from its caller rather than making itself.
+type Deps struct {
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	Version  string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// MaxJitter overrides the poll jitter cap; tests set it to a tiny value.
+	MaxJitter time.Duration
+}
+
+// App is one running newswatch: the NATS connection, the poller, the projections and the API.
+type App struct {
+	cfg        *config.Config
+	deps       Deps
+	log        *slog.Logger
+	conn       *events.Conn
+	store      *events.Store
+	poller     *feeds.Poller
+	health     *feedhealth.Projection
+	projectors []*events.Projector
+	httpSrv    *http.Server
+	listener   net.Listener
+}
+
+// New connects to JetStream (starting the embedded server if configured), makes sure the
+// streams exist and wires every component. Close releases what New acquired.
+func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error) {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	a = &App{cfg: cfg, deps: deps, log: deps.Logger}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	m := newAppMetrics(deps.Registry, deps.Version)
+	a.conn, err = events.Connect(ctx, connConfig(cfg, m), a.log.With("component", "nats"))
+	if err != nil {
+		return nil, err
+	}
+	m.natsConnected.Set(1)
+	if err := a.conn.EnsureStreams(ctx); err != nil {
+		return nil, err
+	}
+	a.store = events.NewStore(a.conn)
+	a.health = feedhealth.New()
+	a.projectors = []*events.Projector{
+		a.conn.NewProjector(a.health, events.PollStream, []string{events.PollSubjectPrefix + "*"}, a.log),
+	}
+	m.registerProjectors(a.projectors)
+	m.registerStreams(a.conn)
+	fetcher, err := newFetcher(cfg, deps.Version)
+	if err != nil {
+		return nil, err
+	}
+	a.poller, err = feeds.NewPoller(feeds.Options{
+		Feeds: feedList(cfg), Fetcher: fetcher, Store: a.store,
+		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.HTTP.Listen != "" {
+		a.listener, err = net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+		}
+		a.httpSrv = &http.Server{
+			Handler: api.New(api.Options{
+				Feeds: feedLister{a}, Gatherer: deps.Registry, Ready: a.ready,
+				Logger: a.log.With("component", "api"),
+			}),
+			ReadHeaderTimeout: 10 * time.Second,
+		}
+	}
+	return a, nil
+}
+
+func connConfig(cfg *config.Config, m *appMetrics) events.ConnConfig {
+	return events.ConnConfig{
+		DataDir: cfg.DataDir, Listen: cfg.NATS.Listen, URL: cfg.NATS.URL,
+		Creds: cfg.NATS.Creds, Token: cfg.NATS.Token, User: cfg.NATS.User, Password: cfg.NATS.Password,
+		TLSCA: cfg.NATS.TLS.CA, TLSCert: cfg.NATS.TLS.Cert, TLSKey: cfg.NATS.TLS.Key,
+		TLSServerName: cfg.NATS.TLS.ServerName, Replicas: cfg.NATS.Replicas, Name: "newswatch",
+		OnStatus: func(up bool) {
+			if up {
+				m.natsConnected.Set(1)
+			} else {
+				m.natsConnected.Set(0)
+			}
+		},
+	}
+}
+
+func newFetcher(cfg *config.Config, version string) (*fetch.Fetcher, error) {
+	var allow []netip.Prefix
+	for _, s := range cfg.Fetch.AllowNetworks {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("fetch.allow_networks: %w", err)
+		}
+		allow = append(allow, p)
+	}
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = fmt.Sprintf("newswatch/%s (+https://github.com/newswatch/newswatch)", version)
+	}
+	return fetch.New(fetch.Config{
+		Timeout: cfg.Fetch.Timeout, MaxBodyBytes: cfg.Fetch.MaxBodyBytes,
+		PerHostConcurrency: cfg.Fetch.PerHostConcurrency, UserAgent: ua,
+		AllowPrivateNetworks: cfg.Fetch.AllowPrivateNetworks, AllowNetworks: allow,
+	}), nil
+}
+
+func feedList(cfg *config.Config) []feeds.Feed {
+	out := make([]feeds.Feed, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
+		out[i] = feeds.Feed{ID: f.ID, URL: f.URL, Schedule: f.Schedule}
+	}
+	return out
+}
+
+type feedLister struct{ a *App }
+
+func (l feedLister) List() []feedhealth.Feed {
+	conf := make([]feedhealth.Feed, len(l.a.cfg.Feeds))
+	for i, f := range l.a.cfg.Feeds {
+		conf[i] = feedhealth.Feed{ID: f.ID, URL: f.URL}
+	}
+	return l.a.health.List(conf)
+}
+
+// ready is the readiness check: NATS connected, streams present, projections caught up.
+func (a *App) ready(ctx context.Context) error {
+	if !a.conn.Connected() {
+		return errors.New("NATS not connected")
+	}
+	if err := a.conn.StreamsPresent(ctx); err != nil {
+		return err
+	}
+	for _, p := range a.projectors {
+		if !p.CaughtUp() {
+			return fmt.Errorf("projection %s catching up (%d events behind)", p.Name(), p.Lag())
+		}
+	}
+	return nil
+}
+
+// HTTPAddr is the API's bound address ("" when the API is disabled).
+func (a *App) HTTPAddr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Run runs every component until ctx ends, then shuts them down in order: polls drain, the
+// projections save their snapshots, the API stops.
+func (a *App) Run(ctx context.Context) error {
+	if url := a.conn.ClientURL(); url != "" {
+		a.log.Info("embedded NATS listening", "component", "nats", "url", url)
+	}
+	if err := a.poller.Restore(ctx); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.poller.Run(gctx) })
+	for _, p := range a.projectors {
+		g.Go(func() error { return p.Run(gctx) })
+	}
+	if a.httpSrv != nil {
+		a.log.Info("API listening", "component", "api", "addr", a.HTTPAddr())
+		g.Go(func() error {
+			if err := a.httpSrv.Serve(a.listener); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 5*time.Second)
+			defer cancel()
+			return a.httpSrv.Shutdown(sctx)
+		})
+	}
+	a.log.Info("newswatch running", "feeds", len(a.cfg.Feeds), "data_dir", a.cfg.DataDir)
+	return g.Wait()
+}
+
+// Close releases the NATS connection and stops the embedded server.
+func (a *App) Close() {
+	if a.listener != nil && a.httpSrv == nil {
+		_ = a.listener.Close()
+	}
+	if a.conn != nil {
+		a.conn.Close()
+	}
+}

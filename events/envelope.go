@@ -1,0 +1,121 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Event types. They follow the CloudEvents "type" attribute: reverse-DNS-free but namespaced, and
+// never reused for a different payload. A breaking payload change bumps the schema version, not
+// the type.
+const (
+	TypeArticle = "newswatch.article"
+	TypePoll    = "newswatch.poll"
+)
+
+// Schema versions of each payload that this build writes. Readers accept every version up to
+// these.
+const (
+	ArticleSchemaVersion = 1
+	PollSchemaVersion    = 1
+)
+
+// Subject prefixes (PRODUCT §5).
+const (
+	ArticleSubjectPrefix = "newswatch.articles."
+	PollSubjectPrefix    = "newswatch.polls."
+	// articleIDSubjectPrefix holds one empty marker message per article id ever published; it is
+	// what makes deduplication hold forever, beyond JetStream's duplicate window.
+	articleIDSubjectPrefix = "newswatch.articleids."
+)
+
+// ErrUnknownSchema is returned when an event carries a schema version newer than this build
+// understands.
+var ErrUnknownSchema = errors.New("events: unknown schema version")
+
+// Envelope is the JSON form of every newswatch event: CloudEvents 1.0 attribute names in
+// structured mode, with the payload in Data.
+type Envelope struct {
+	SpecVersion     string          `json:"specversion"`
+	Type            string          `json:"type"`
+	Source          string          `json:"source"`
+	ID              string          `json:"id"`
+	Time            time.Time       `json:"time"`
+	Subject         string          `json:"subject,omitempty"`
+	DataContentType string          `json:"datacontenttype"`
+	SchemaVersion   int             `json:"schemaversion"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// newEnvelope wraps a payload.
+func newEnvelope(typ string, version int, source, id, subject string, t time.Time, data any) ([]byte, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s %s: %w", typ, id, err)
+	}
+	return json.Marshal(Envelope{
+		SpecVersion:     "1.0",
+		Type:            typ,
+		Source:          source,
+		ID:              id,
+		Time:            t.UTC(),
+		Subject:         subject,
+		DataContentType: "application/json",
+		SchemaVersion:   version,
+		Data:            raw,
+	})
+}
+
+// DecodeEnvelope parses an event's outer JSON.
+func DecodeEnvelope(b []byte) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("decode event: %w", err)
+	}
+	if e.Type == "" || e.ID == "" {
+		return e, errors.New("decode event: missing type or id")
+	}
+	return e, nil
+}
+
+// DecodeArticle reads the payload of an article event of any known schema version.
+func DecodeArticle(e Envelope) (Article, error) {
+	var a Article
+	if e.Type != TypeArticle {
+		return a, fmt.Errorf("decode article: event %s has type %q", e.ID, e.Type)
+	}
+	if e.SchemaVersion < 1 || e.SchemaVersion > ArticleSchemaVersion {
+		return a, fmt.Errorf("decode article %s: %w %d", e.ID, ErrUnknownSchema, e.SchemaVersion)
+	}
+	if err := json.Unmarshal(e.Data, &a); err != nil {
+		return a, fmt.Errorf("decode article %s: %w", e.ID, err)
+	}
+	return a, nil
+}
+
+// DecodePoll reads the payload of a poll event of any known schema version.
+func DecodePoll(e Envelope) (Poll, error) {
+	var p Poll
+	if e.Type != TypePoll {
+		return p, fmt.Errorf("decode poll: event %s has type %q", e.ID, e.Type)
+	}
+	if e.SchemaVersion < 1 || e.SchemaVersion > PollSchemaVersion {
+		return p, fmt.Errorf("decode poll %s: %w %d", e.ID, ErrUnknownSchema, e.SchemaVersion)
+	}
+	if err := json.Unmarshal(e.Data, &p); err != nil {
+		return p, fmt.Errorf("decode poll %s: %w", e.ID, err)
+	}
+	return p, nil
+}
+
+// EncodeArticle returns the article event for a.
+func EncodeArticle(a Article) ([]byte, error) {
+	return newEnvelope(TypeArticle, ArticleSchemaVersion, "/feeds/"+a.FeedID, "article-"+a.ID, a.ID, a.FirstSeenAt, a)
+}
+
+// EncodePoll returns the poll event for p.
+func EncodePoll(p Poll) ([]byte, error) {
+	return newEnvelope(TypePoll, PollSchemaVersion, "/feeds/"+p.FeedID, p.ID(), p.FeedID, p.FinishedAt, p)
+}

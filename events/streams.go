@@ -1,0 +1,93 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream and bucket names.
+const (
+	ArticleStream    = "NEWSWATCH_ARTICLES"
+	PollStream       = "NEWSWATCH_POLLS"
+	ProjectionBucket = "newswatch_projections"
+)
+
+// PollRetention is how long poll events are kept; feed health keeps its own snapshot, so only
+// history older than this is lost, never state.
+const PollRetention = 90 * 24 * time.Hour
+
+// apiTimeout bounds every JetStream API call so a cluster without a leader cannot block forever.
+const apiTimeout = 10 * time.Second
+
+func streamConfigs(replicas int) []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{
+		{
+			Name:        ArticleStream,
+			Description: "newswatch article events (source of truth) and article-id markers",
+			Subjects:    []string{ArticleSubjectPrefix + "*", articleIDSubjectPrefix + "*"},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			Replicas:    replicas,
+			// Never age out, never delete: the log is the source of truth.
+			MaxAge:             0,
+			DenyDelete:         true,
+			DenyPurge:          true,
+			AllowAtomicPublish: true,
+			AllowDirect:        true,
+			Duplicates:         time.Hour,
+		},
+		{
+			Name:               PollStream,
+			Description:        "newswatch feed poll outcomes",
+			Subjects:           []string{PollSubjectPrefix + "*"},
+			Storage:            jetstream.FileStorage,
+			Retention:          jetstream.LimitsPolicy,
+			Replicas:           replicas,
+			MaxAge:             PollRetention,
+			AllowDirect:        true,
+			AllowAtomicPublish: true,
+			Duplicates:         time.Hour,
+		},
+	}
+}
+
+// EnsureStreams creates or updates the streams and buckets newswatch needs.
+func (c *Conn) EnsureStreams(ctx context.Context) error {
+	for _, sc := range streamConfigs(c.Replicas) {
+		cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		_, err := c.JS.CreateOrUpdateStream(cctx, sc)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("create stream %s: %w", sc.Name, err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	_, err := c.JS.CreateOrUpdateKeyValue(cctx, jetstream.KeyValueConfig{
+		Bucket:      ProjectionBucket,
+		Description: "newswatch projection snapshots: state and last applied sequence together",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", ProjectionBucket, err)
+	}
+	return nil
+}
+
+// StreamsPresent reports whether every stream exists; used by readiness.
+func (c *Conn) StreamsPresent(ctx context.Context) error {
+	for _, sc := range streamConfigs(c.Replicas) {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := c.JS.Stream(cctx, sc.Name)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", sc.Name, err)
+		}
+	}
+	return nil
+}

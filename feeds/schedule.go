@@ -1,0 +1,181 @@
+package feeds
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/newswatch/newswatch/events"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+)
+
+// Options configure a Poller.
+type Options struct {
+	Feeds      []Feed
+	Fetcher    Fetcher
+	Store      Store
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// MaxBackoff caps the wait between polls of a failing feed (default 1h).
+	MaxBackoff time.Duration
+	// MaxJitter caps the random-looking delay before a scheduled poll (default 30s). Each feed
+	// gets a fixed offset, at most a tenth of its interval, so feeds that share a schedule
+	// spread out instead of firing together.
+	MaxJitter time.Duration
+	// ShutdownGrace is how long in-flight polls may run after Run's context ends before they
+	// are cancelled (default 10s).
+	ShutdownGrace time.Duration
+	// OnArticles, when set, is called with each poll's newly stored articles.
+	OnArticles func([]events.Article)
+}
+
+type feedRunner struct {
+	state    feedState
+	schedule cron.Schedule
+	jitter   time.Duration
+	running  atomic.Bool
+}
+
+// Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
+type Poller struct {
+	feeds       map[string]*feedRunner
+	order       []string
+	fetcher     Fetcher
+	store       Store
+	log         *slog.Logger
+	m           *metrics
+	now         func() time.Time
+	maxBackoff  time.Duration
+	grace       time.Duration
+	onArticles  func([]events.Article)
+	inflight    sync.WaitGroup
+	initialized atomic.Bool
+}
+
+// NewPoller validates the feeds' schedules and returns a Poller.
+func NewPoller(o Options) (*Poller, error) {
+	p := &Poller{
+		feeds: map[string]*feedRunner{}, fetcher: o.Fetcher, store: o.Store,
+		log: o.Logger.With("component", "poller"), m: newMetrics(o.Registerer),
+		now: o.Now, maxBackoff: o.MaxBackoff, grace: o.ShutdownGrace, onArticles: o.OnArticles,
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.maxBackoff <= 0 {
+		p.maxBackoff = time.Hour
+	}
+	if p.grace <= 0 {
+		p.grace = 10 * time.Second
+	}
+	maxJitter := o.MaxJitter
+	if maxJitter == 0 {
+		maxJitter = 30 * time.Second
+	}
+	for _, f := range o.Feeds {
+		sched, err := cron.ParseStandard(f.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
+		}
+		p.feeds[f.ID] = &feedRunner{
+			state: feedState{Feed: f}, schedule: sched,
+			jitter: jitterFor(f.ID, sched, maxJitter, p.now()),
+		}
+		p.order = append(p.order, f.ID)
+		p.m.init(f.ID)
+	}
+	return p, nil
+}
+
+// jitterFor gives each feed a stable offset in [0, min(maxJitter, interval/10)).
+func jitterFor(id string, s cron.Schedule, maxJitter time.Duration, now time.Time) time.Duration {
+	next := s.Next(now)
+	interval := s.Next(next).Sub(next)
+	limit := min(maxJitter, interval/10)
+	if limit <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return time.Duration(h.Sum64() % uint64(limit))
+}
+
+// Restore loads every feed's last poll outcome so validators and backoff survive restarts.
+func (p *Poller) Restore(ctx context.Context) error {
+	for _, id := range p.order {
+		r := p.feeds[id]
+		last, err := p.store.LastPoll(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.state.restore(last, p.maxBackoff)
+	}
+	p.initialized.Store(true)
+	return nil
+}
+
+// Run polls each feed once at start (after its jitter), then on its schedule, until ctx ends;
+// then it lets in-flight polls finish for the shutdown grace period and cancels the rest.
+func (p *Poller) Run(ctx context.Context) error {
+	if !p.initialized.Load() {
+		if err := p.Restore(ctx); err != nil {
+			return err
+		}
+	}
+	pollCtx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPolls()
+	c := cron.New()
+	for _, id := range p.order {
+		r := p.feeds[id]
+		start := func() {
+			// Add happens in the caller, before Stop or Wait can observe the group.
+			p.inflight.Add(1)
+			go func() {
+				defer p.inflight.Done()
+				p.fire(ctx, pollCtx, r)
+			}()
+		}
+		c.Schedule(r.schedule, cron.FuncJob(start))
+		start()
+	}
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+	done := make(chan struct{})
+	go func() { p.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(p.grace):
+		p.log.Warn("cancelling polls still running at shutdown", "grace", p.grace.String())
+		cancelPolls()
+		<-done
+	}
+	return nil
+}
+
+// fire runs one scheduled poll of a feed, unless one is running or the feed is backing off.
+func (p *Poller) fire(runCtx, pollCtx context.Context, r *feedRunner) {
+	if !r.running.CompareAndSwap(false, true) {
+		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
+		return
+	}
+	defer r.running.Store(false)
+	if r.jitter > 0 {
+		select {
+		case <-runCtx.Done():
+			return
+		case <-time.After(r.jitter):
+		}
+	}
+	if runCtx.Err() != nil || p.now().Before(r.state.notBefore) {
+		return
+	}
+	p.pollOnce(pollCtx, &r.state)
+}
