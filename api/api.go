@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/newswatch/newswatch/projections/feedhealth"
+	"github.com/newswatch/newswatch/projections/summaries"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -19,9 +21,23 @@ type Feeds interface {
 	List() []feedhealth.Feed
 }
 
+// TopicInfo is one entry of GET /api/v1/topics.
+type TopicInfo struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	ArticleCount int64  `json:"article_count"`
+}
+
+// Topics reads topic summaries.
+type Topics interface {
+	List() []TopicInfo
+	Get(id string) (summaries.Summary, bool)
+}
+
 // Options wire the read models into the API.
 type Options struct {
 	Feeds    Feeds
+	Topics   Topics
 	Gatherer prometheus.Gatherer
 	// Ready returns nil when the daemon can do its work (NATS connected, streams present,
 	// projections caught up), else what is missing.
@@ -47,6 +63,17 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}))
 	mux.HandleFunc("GET /api/v1/feeds", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, o.Feeds.List())
+	})
+	mux.HandleFunc("GET /api/v1/topics", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, o.Topics.List())
+	})
+	mux.HandleFunc("GET /api/v1/topics/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s, ok := o.Topics.Get(r.PathValue("id"))
+		if !ok {
+			Error(w, http.StatusNotFound, "unknown topic "+strconv.Quote(r.PathValue("id")))
+			return
+		}
+		writeJSON(w, http.StatusOK, s)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)

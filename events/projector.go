@@ -74,9 +74,9 @@ func (p *Projector) CaughtUp() bool { return p.caughtUp.Load() }
 // Run restores the last snapshot, then applies events until ctx ends, and saves a final
 // snapshot on the way out.
 func (p *Projector) Run(ctx context.Context) error {
-	kv, err := p.bucket(ctx)
+	kv, err := p.conn.bucket(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("projection %s: %w", p.proj.Name(), err)
 	}
 	p.restore(ctx, kv)
 	for {
@@ -92,16 +92,6 @@ func (p *Projector) Run(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func (p *Projector) bucket(ctx context.Context) (jetstream.KeyValue, error) {
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	kv, err := p.conn.JS.KeyValue(cctx, ProjectionBucket)
-	if err != nil {
-		return nil, fmt.Errorf("projection %s: bucket: %w", p.proj.Name(), err)
-	}
-	return kv, nil
 }
 
 func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {

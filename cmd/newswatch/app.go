@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/newswatch/newswatch/api"
@@ -16,6 +17,8 @@ import (
 	"github.com/newswatch/newswatch/feeds"
 	"github.com/newswatch/newswatch/feeds/fetch"
 	"github.com/newswatch/newswatch/projections/feedhealth"
+	"github.com/newswatch/newswatch/projections/summaries"
+	"github.com/newswatch/newswatch/topics"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 )
@@ -33,6 +36,7 @@ type Deps struct {
 
 // App is one running newswatch: the NATS connection, the poller, the projections and the API.
 type App struct {
+	mu         sync.RWMutex // guards cfg, which a reload replaces
 	cfg        *config.Config
 	deps       Deps
 	log        *slog.Logger
@@ -40,6 +44,9 @@ type App struct {
 	store      *events.Store
 	poller     *feeds.Poller
 	health     *feedhealth.Projection
+	summaries  *summaries.Projection
+	deriver    *topics.Deriver
+	matcher    *events.Processor
 	projectors []*events.Projector
 	httpSrv    *http.Server
 	listener   net.Listener
@@ -68,10 +75,23 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 	}
 	a.store = events.NewStore(a.conn)
 	a.health = feedhealth.New()
+	a.summaries = summaries.New()
+	a.deriver, err = topics.NewDeriver(topicList(cfg), deps.Registry, deps.Now)
+	if err != nil {
+		return nil, err
+	}
+	a.matcher = a.conn.NewProcessor(events.ProcessorConfig{
+		Name: "matches", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
+		Out: events.MatchStream, OutSubjects: []string{events.MatchSubjectPrefix + "*"}, Handle: a.deriver.Handle,
+	}, a.log)
 	a.projectors = []*events.Projector{
 		a.conn.NewProjector(a.health, events.PollStream, []string{events.PollSubjectPrefix + "*"}, a.log),
+		a.conn.NewProjector(a.summaries, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, a.log),
 	}
-	m.registerProjectors(a.projectors)
+	m.registerLag(a.matcher)
+	for _, p := range a.projectors {
+		m.registerLag(p)
+	}
 	m.registerStreams(a.conn)
 	fetcher, err := newFetcher(cfg, deps.Version)
 	if err != nil {
@@ -91,7 +111,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 		}
 		a.httpSrv = &http.Server{
 			Handler: api.New(api.Options{
-				Feeds: feedLister{a}, Gatherer: deps.Registry, Ready: a.ready,
+				Feeds: feedLister{a}, Topics: topicReader{a}, Gatherer: deps.Registry, Ready: a.ready,
 				Logger: a.log.With("component", "api"),
 			}),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -144,14 +164,73 @@ func feedList(cfg *config.Config) []feeds.Feed {
 	return out
 }
 
+func (a *App) config() *config.Config {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.cfg
+}
+
 type feedLister struct{ a *App }
 
 func (l feedLister) List() []feedhealth.Feed {
-	conf := make([]feedhealth.Feed, len(l.a.cfg.Feeds))
-	for i, f := range l.a.cfg.Feeds {
+	cfg := l.a.config()
+	conf := make([]feedhealth.Feed, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
 		conf[i] = feedhealth.Feed{ID: f.ID, URL: f.URL}
 	}
 	return l.a.health.List(conf)
+}
+
+// topicReader serves topic summaries for the configured topics.
+type topicReader struct{ a *App }
+
+func (r topicReader) List() []api.TopicInfo {
+	cfg := r.a.config()
+	out := make([]api.TopicInfo, len(cfg.Topics))
+	for i, t := range cfg.Topics {
+		out[i] = api.TopicInfo{ID: t.ID, Name: t.Name, ArticleCount: r.a.summaries.Count(t.ID)}
+	}
+	return out
+}
+
+func (r topicReader) Get(id string) (summaries.Summary, bool) {
+	for _, t := range r.a.config().Topics {
+		if t.ID == id {
+			return r.a.summaries.Get(t.ID, t.Name, r.a.deps.Now()), true
+		}
+	}
+	return summaries.Summary{}, false
+}
+
+// Reload applies a new configuration's topics without a restart. Changes to anything else
+// need a restart and are reported as such.
+func (a *App) Reload(cfg *config.Config) error {
+	if err := a.deriver.Update(topicList(cfg)); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	old := a.cfg
+	merged := *old
+	merged.Topics = cfg.Topics
+	a.cfg = &merged
+	a.mu.Unlock()
+	if !sameFeeds(old, cfg) {
+		a.log.Warn("config reload: feed changes take effect after a restart; topics were reloaded")
+	}
+	a.log.Info("config reloaded", "topics", len(cfg.Topics))
+	return nil
+}
+
+func sameFeeds(a, b *config.Config) bool {
+	if len(a.Feeds) != len(b.Feeds) {
+		return false
+	}
+	for i := range a.Feeds {
+		if a.Feeds[i] != b.Feeds[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // ready is the readiness check: NATS connected, streams present, projections caught up.
@@ -161,6 +240,9 @@ func (a *App) ready(ctx context.Context) error {
 	}
 	if err := a.conn.StreamsPresent(ctx); err != nil {
 		return err
+	}
+	if !a.matcher.CaughtUp() {
+		return fmt.Errorf("topic matcher catching up (%d articles behind)", a.matcher.Lag())
 	}
 	for _, p := range a.projectors {
 		if !p.CaughtUp() {
@@ -189,6 +271,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.poller.Run(gctx) })
+	g.Go(func() error { return a.matcher.Run(gctx) })
 	for _, p := range a.projectors {
 		g.Go(func() error { return p.Run(gctx) })
 	}
@@ -207,7 +290,7 @@ func (a *App) Run(ctx context.Context) error {
 			return a.httpSrv.Shutdown(sctx)
 		})
 	}
-	a.log.Info("newswatch running", "feeds", len(a.cfg.Feeds), "data_dir", a.cfg.DataDir)
+	a.log.Info("newswatch running", "feeds", len(a.cfg.Feeds), "topics", len(a.cfg.Topics), "data_dir", a.cfg.DataDir)
 	return g.Wait()
 }
 

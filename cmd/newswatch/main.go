@@ -48,7 +48,9 @@ const usage = `newswatch — event-sourced news monitoring
 
 Usage:
   newswatch run      [--config FILE]       run the daemon (no config: built-in default)
-  newswatch check    --config FILE         validate a config
+  newswatch check    --config FILE         validate a config, its topics and their examples
+  newswatch topics test [--config FILE] [--json] FILE|URL...
+                                           show which topics each item matches, and why
   newswatch version                        print the version
 
 --config may also come from NEWSWATCH_CONFIG. Run "newswatch COMMAND --help" for a command's flags.
@@ -65,6 +67,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "topics":
+		return cmdTopics(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "newswatch %s\n", buildVersion())
 		return exitOK
@@ -87,6 +91,8 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	}
 	return fs
 }
+
+var flagHelp = flag.ErrHelp
 
 // parseFlags parses args; it returns the exit code to use when the command should stop here.
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
@@ -161,12 +167,35 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return exitRuntime
 	}
 	defer app.Close()
+	go reloadOnHangup(ctx, app, *path, log)
 	if err := app.Run(ctx); err != nil {
 		log.Error("stopped with error", "error", err)
 		return exitRuntime
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// reloadOnHangup re-reads the config on SIGHUP; a config that does not load is rejected with a
+// log line and the running one stays.
+func reloadOnHangup(ctx context.Context, app *App, path string, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		cfg, err := loadConfig(path, true)
+		if err == nil {
+			err = app.Reload(cfg)
+		}
+		if err != nil {
+			log.Error("config reload rejected; the running config stays", "component", "config", "error", err.Error())
+		}
+	}
 }
 
 // newLogger logs JSON when stderr is not a terminal (or format is json), text otherwise.

@@ -35,14 +35,18 @@ func newAppMetrics(reg *prometheus.Registry, version string) *appMetrics {
 	}
 }
 
-func (m *appMetrics) registerProjectors(ps []*events.Projector) {
-	for _, p := range ps {
-		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name:        "newswatch_projection_lag_events",
-			Help:        "Events in the stream not yet applied to the projection.",
-			ConstLabels: prometheus.Labels{"projection": p.Name()},
-		}, func() float64 { return float64(p.Lag()) }))
-	}
+// lagger is a projection or processor that knows how far behind its stream it is.
+type lagger interface {
+	Name() string
+	Lag() uint64
+}
+
+func (m *appMetrics) registerLag(p lagger) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "newswatch_projection_lag_events",
+		Help:        "Events in the input stream not yet applied by the projection (or processor).",
+		ConstLabels: prometheus.Labels{"projection": p.Name()},
+	}, func() float64 { return float64(p.Lag()) }))
 }
 
 // streamCollector reads stream sizes at scrape time.
@@ -64,7 +68,7 @@ func (s *streamCollector) Describe(ch chan<- *prometheus.Desc) { ch <- s.msgs; c
 func (s *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, name := range []string{events.ArticleStream, events.PollStream} {
+	for _, name := range []string{events.ArticleStream, events.MatchStream, events.PollStream} {
 		st, err := s.conn.StreamInfo(ctx, name)
 		if err != nil {
 			continue

@@ -1,0 +1,75 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// TypeMatch is the type of match events.
+const TypeMatch = "newswatch.match"
+
+// MatchSchemaVersion is the match payload version this build writes.
+const MatchSchemaVersion = 1
+
+// MatchSubjectPrefix is followed by the topic id (PRODUCT §5).
+const MatchSubjectPrefix = "newswatch.matches."
+
+// MatchStream holds match events: derived facts, re-derivable by replay, kept like articles.
+const MatchStream = "NEWSWATCH_MATCHES"
+
+// MatchedTerm is one query term that matched, and the field it matched in.
+type MatchedTerm struct {
+	Term  string `json:"term"`
+	Field string `json:"field"`
+}
+
+// Match says that an article matched a topic's query, in one version of the query. It carries
+// what summaries and alerts need of the article, so they never read the article stream.
+type Match struct {
+	Topic        string        `json:"topic"`
+	QueryVersion string        `json:"query_version"`
+	ArticleID    string        `json:"article_id"`
+	ArticleSeq   uint64        `json:"article_seq"`
+	URL          string        `json:"url,omitempty"`
+	Title        string        `json:"title"`
+	Summary      string        `json:"summary,omitempty"`
+	Source       string        `json:"source"`
+	PublishedAt  time.Time     `json:"published_at"`
+	FirstSeenAt  time.Time     `json:"first_seen_at"`
+	MatchedAt    time.Time     `json:"matched_at"`
+	Matched      []MatchedTerm `json:"matched"`
+	// Backfill marks matches derived by a replay rather than live: summaries count them,
+	// alerts do not fire for them.
+	Backfill bool `json:"backfill,omitempty"`
+}
+
+// ID is the match event's id: one per (article, topic, query version), so a repeated
+// derivation is recognisably the same fact.
+func (m Match) ID() string {
+	return "match-" + m.Topic + "-" + m.ArticleID + "-" + m.QueryVersion
+}
+
+// MatchMessage returns the outgoing message for a match event.
+func MatchMessage(m Match) (Outgoing, error) {
+	body, err := newEnvelope(TypeMatch, MatchSchemaVersion, "/topics/"+m.Topic, m.ID(), m.ArticleID, m.MatchedAt, m)
+	if err != nil {
+		return Outgoing{}, err
+	}
+	return Outgoing{Subject: MatchSubjectPrefix + m.Topic, MsgID: m.ID(), Type: TypeMatch, Data: body}, nil
+}
+
+// DecodeMatch reads the payload of a match event of any known schema version.
+func DecodeMatch(e Envelope) (Match, error) {
+	var m Match
+	if e.Type != TypeMatch {
+		return m, fmt.Errorf("decode match: event %s has type %q", e.ID, e.Type)
+	}
+	if e.SchemaVersion < 1 || e.SchemaVersion > MatchSchemaVersion {
+		return m, fmt.Errorf("decode match %s: %w %d", e.ID, ErrUnknownSchema, e.SchemaVersion)
+	}
+	if err := json.Unmarshal(e.Data, &m); err != nil {
+		return m, fmt.Errorf("decode match %s: %w", e.ID, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,111 @@
+package topics
+
+import (
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/newswatch/newswatch/events"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// compiled is one generation of the configured topics.
+type compiled struct {
+	matcher  *Matcher
+	versions map[string]string // topic id -> query version
+}
+
+// Deriver turns article events into match events. Its topics can be replaced at any time
+// (config reload); each article is matched against the topics current when it is handled.
+type Deriver struct {
+	cur     atomic.Pointer[compiled]
+	now     func() time.Time
+	matches *prometheus.CounterVec
+}
+
+// NewDeriver compiles topics and registers newswatch_topic_matches_total.
+func NewDeriver(topics []Topic, reg prometheus.Registerer, now func() time.Time) (*Deriver, error) {
+	d := &Deriver{now: now, matches: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+		Name: "newswatch_topic_matches_total",
+		Help: "Match events derived live, per topic.",
+	}, []string{"topic"})}
+	if err := d.Update(topics); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Update compiles a new set of topics and switches to it; on error the old set stays.
+func (d *Deriver) Update(topics []Topic) error {
+	m, err := Compile(topics)
+	if err != nil {
+		return err
+	}
+	c := &compiled{matcher: m, versions: make(map[string]string, len(topics))}
+	for _, t := range topics {
+		c.versions[t.ID] = Version(t.Query)
+		d.matches.WithLabelValues(t.ID)
+	}
+	d.cur.Store(c)
+	return nil
+}
+
+// DocOf is the matcher's view of an article.
+func DocOf(a events.Article) Doc {
+	return Doc{Title: a.Title, Summary: a.Summary, Content: a.Content, URL: a.URL, Source: a.FeedID}
+}
+
+// Handle derives the match events of one article event (an events.Handler).
+func (d *Deriver) Handle(env events.Envelope, seq uint64) ([]events.Outgoing, error) {
+	a, err := events.DecodeArticle(env)
+	if err != nil {
+		return nil, err
+	}
+	c := d.cur.Load()
+	hits := c.matcher.Match(DocOf(a))
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	now := d.now().UTC()
+	out := make([]events.Outgoing, 0, len(hits))
+	for _, h := range hits {
+		m := events.Match{
+			Topic: h.Topic, QueryVersion: c.versions[h.Topic], ArticleID: a.ID, ArticleSeq: seq,
+			URL: a.URL, Title: a.Title, Summary: snippet(a.Summary, 300), Source: a.FeedID,
+			PublishedAt: a.PublishedAt, FirstSeenAt: a.FirstSeenAt, MatchedAt: now,
+		}
+		for _, t := range h.Terms {
+			m.Matched = append(m.Matched, events.MatchedTerm{Term: t.Term, Field: t.Field})
+		}
+		msg, err := events.MatchMessage(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msg)
+		d.matches.WithLabelValues(h.Topic).Inc()
+	}
+	return out, nil
+}
+
+// snippet cuts s to at most n runes at a word boundary.
+func snippet(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut, count, lastSpace := 0, 0, 0
+	for i, r := range s {
+		if count == n {
+			cut = i
+			break
+		}
+		if r == ' ' {
+			lastSpace = i
+		}
+		count++
+	}
+	if lastSpace > cut/2 {
+		cut = lastSpace
+	}
+	return s[:cut] + "…"
+}
