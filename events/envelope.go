@@ -80,35 +80,36 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	return e, nil
 }
 
-// DecodeArticle reads the payload of an article event of any known schema version.
-func DecodeArticle(e Envelope) (Article, error) {
-	var a Article
-	if e.Type != TypeArticle {
-		return a, fmt.Errorf("decode article: event %s has type %q", e.ID, e.Type)
-	}
-	if e.SchemaVersion < 1 || e.SchemaVersion > ArticleSchemaVersion {
-		return a, fmt.Errorf("decode article %s: %w %d", e.ID, ErrUnknownSchema, e.SchemaVersion)
-	}
-	if err := json.Unmarshal(e.Data, &a); err != nil {
-		return a, fmt.Errorf("decode article %s: %w", e.ID, err)
-	}
-	return a, nil
+// typed is an event decoded in one pass, envelope and payload together.
+type typed[T any] struct {
+	Type          string `json:"type"`
+	ID            string `json:"id"`
+	SchemaVersion int    `json:"schemaversion"`
+	Data          T      `json:"data"`
 }
 
-// DecodePoll reads the payload of a poll event of any known schema version.
-func DecodePoll(e Envelope) (Poll, error) {
-	var p Poll
-	if e.Type != TypePoll {
-		return p, fmt.Errorf("decode poll: event %s has type %q", e.ID, e.Type)
+// parse decodes an event of type typ whose payload versions 1..maxVersion this build reads.
+// Payload changes are additive within a version line, so every known version decodes into
+// the current struct.
+func parse[T any](b []byte, typ string, maxVersion int) (T, error) {
+	var e typed[T]
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e.Data, fmt.Errorf("decode %s event: %w", typ, err)
 	}
-	if e.SchemaVersion < 1 || e.SchemaVersion > PollSchemaVersion {
-		return p, fmt.Errorf("decode poll %s: %w %d", e.ID, ErrUnknownSchema, e.SchemaVersion)
+	if e.Type != typ {
+		return e.Data, fmt.Errorf("decode %s event %s: has type %q", typ, e.ID, e.Type)
 	}
-	if err := json.Unmarshal(e.Data, &p); err != nil {
-		return p, fmt.Errorf("decode poll %s: %w", e.ID, err)
+	if e.SchemaVersion < 1 || e.SchemaVersion > maxVersion {
+		return e.Data, fmt.Errorf("decode %s event %s: %w %d", typ, e.ID, ErrUnknownSchema, e.SchemaVersion)
 	}
-	return p, nil
+	return e.Data, nil
 }
+
+// ParseArticle decodes an article event.
+func ParseArticle(b []byte) (Article, error) { return parse[Article](b, TypeArticle, ArticleSchemaVersion) }
+
+// ParsePoll decodes a poll event.
+func ParsePoll(b []byte) (Poll, error) { return parse[Poll](b, TypePoll, PollSchemaVersion) }
 
 // EncodeArticle returns the article event for a.
 func EncodeArticle(a Article) ([]byte, error) {

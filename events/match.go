@@ -1,10 +1,6 @@
 package events
 
-import (
-	"encoding/json"
-	"fmt"
-	"time"
-)
+import "time"
 
 // TypeMatch is the type of match events.
 const TypeMatch = "newswatch.match"
@@ -59,17 +55,5 @@ func MatchMessage(m Match) (Outgoing, error) {
 	return Outgoing{Subject: MatchSubjectPrefix + m.Topic, MsgID: m.ID(), Type: TypeMatch, Data: body}, nil
 }
 
-// DecodeMatch reads the payload of a match event of any known schema version.
-func DecodeMatch(e Envelope) (Match, error) {
-	var m Match
-	if e.Type != TypeMatch {
-		return m, fmt.Errorf("decode match: event %s has type %q", e.ID, e.Type)
-	}
-	if e.SchemaVersion < 1 || e.SchemaVersion > MatchSchemaVersion {
-		return m, fmt.Errorf("decode match %s: %w %d", e.ID, ErrUnknownSchema, e.SchemaVersion)
-	}
-	if err := json.Unmarshal(e.Data, &m); err != nil {
-		return m, fmt.Errorf("decode match %s: %w", e.ID, err)
-	}
-	return m, nil
-}
+// ParseMatch decodes a match event.
+func ParseMatch(b []byte) (Match, error) { return parse[Match](b, TypeMatch, MatchSchemaVersion) }

@@ -29,7 +29,7 @@ type Outgoing struct {
 
 // Handler derives events from one input event. It must be deterministic in its input and its
 // own configuration; the processor publishes what it returns.
-type Handler func(env Envelope, seq uint64) ([]Outgoing, error)
+type Handler func(data []byte, seq uint64) ([]Outgoing, error)
 
 // ProcessorConfig describes a stream-to-stream processor such as the topic matcher.
 type ProcessorConfig struct {
@@ -197,11 +197,7 @@ func (p *Processor) follow(ctx context.Context, kv jetstream.KeyValue) error {
 
 // derive runs the handler on one input; a bad event is logged and skipped.
 func (p *Processor) derive(data []byte, seq uint64) []*nats.Msg {
-	env, err := DecodeEnvelope(data)
-	var outs []Outgoing
-	if err == nil {
-		outs, err = p.cfg.Handle(env, seq)
-	}
+	outs, err := p.cfg.Handle(data, seq)
 	if err != nil {
 		p.log.Warn("event skipped", "stream_seq", seq, "error", err)
 		return nil

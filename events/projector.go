@@ -20,7 +20,7 @@ type Projection interface {
 	Name() string
 	// Apply folds one event. An error is logged and the event skipped: one bad event must not
 	// stop a read model.
-	Apply(env Envelope, seq uint64) error
+	Apply(data []byte, seq uint64) error
 	// Snapshot serializes the whole state.
 	Snapshot() ([]byte, error)
 	// Restore replaces the state with a snapshot.
@@ -57,7 +57,7 @@ func (c *Conn) NewProjector(proj Projection, stream string, subjects []string, l
 	return &Projector{
 		conn: c, proj: proj, stream: stream, subjects: subjects,
 		log:           log.With("component", "projection", "projection", proj.Name()),
-		snapshotEvery: 5000, snapshotInterval: 5 * time.Second,
+		snapshotEvery: 1_000_000, snapshotInterval: 10 * time.Second,
 	}
 }
 
@@ -66,6 +66,9 @@ func (p *Projector) Name() string { return p.proj.Name() }
 
 // Lag is the number of events in the stream not yet applied.
 func (p *Projector) Lag() uint64 { return p.pending.Load() }
+
+// Applied is the stream sequence of the last applied event.
+func (p *Projector) Applied() uint64 { return p.applied.Load() }
 
 // CaughtUp reports whether the projection has applied everything that was in the stream when
 // it last looked.
@@ -166,11 +169,7 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 }
 
 func (p *Projector) apply(data []byte, seq uint64) {
-	env, err := DecodeEnvelope(data)
-	if err == nil {
-		err = p.proj.Apply(env, seq)
-	}
-	if err != nil {
+	if err := p.proj.Apply(data, seq); err != nil {
 		p.log.Warn("event skipped", "stream_seq", seq, "error", err)
 	}
 	p.applied.Store(seq)

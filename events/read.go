@@ -14,8 +14,9 @@ var ErrStop = errors.New("events: stop reading")
 
 // Read delivers every event of stream on subjects from stream sequence from (0: the start) up
 // to the stream's last sequence at the time of the call, in order, through an ordered consumer:
-// the fastest way to read history. fn returning ErrStop ends the read without error.
-func (c *Conn) Read(ctx context.Context, stream string, subjects []string, from uint64, fn func(Envelope, uint64) error) error {
+// the fastest way to read history. fn gets each event's JSON and stream sequence; returning
+// ErrStop ends the read without error.
+func (c *Conn) Read(ctx context.Context, stream string, subjects []string, from uint64, fn func(data []byte, seq uint64) error) error {
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if from > 1 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
@@ -47,10 +48,7 @@ func (c *Conn) Read(ctx context.Context, stream string, subjects []string, from 
 		if err != nil {
 			return fmt.Errorf("read %s: %w", stream, err)
 		}
-		env, err := DecodeEnvelope(msg.Data())
-		if err == nil {
-			err = fn(env, meta.Sequence.Stream)
-		}
+		err = fn(msg.Data(), meta.Sequence.Stream)
 		if errors.Is(err, ErrStop) {
 			return nil
 		}

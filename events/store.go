@@ -188,11 +188,7 @@ func (s *Store) LastPoll(ctx context.Context, feedID string) (*Poll, error) {
 	if err != nil {
 		return nil, fmt.Errorf("last poll of %s: %w", feedID, err)
 	}
-	env, err := DecodeEnvelope(raw.Data)
-	if err != nil {
-		return nil, err
-	}
-	p, err := DecodePoll(env)
+	p, err := ParsePoll(raw.Data)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,9 +48,10 @@ func streamMsgs(t *testing.T, c *events.Conn, subject string) int {
 func readAll(t *testing.T, c *events.Conn, subject string) []events.Envelope {
 	t.Helper()
 	var out []events.Envelope
-	err := c.Read(t.Context(), events.ArticleStream, []string{subject}, 0, func(env events.Envelope, _ uint64) error {
+	err := c.Read(t.Context(), events.ArticleStream, []string{subject}, 0, func(data []byte, _ uint64) error {
+		env, err := events.DecodeEnvelope(data)
 		out = append(out, env)
-		return nil
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +98,7 @@ func TestPublishArticlesDedupForever(t *testing.T) {
 		t.Fatalf("article stream holds %d articles, want 5", got)
 	}
 	envs := readAll(t, c, events.ArticleSubjectPrefix+"a")
-	a, err := events.DecodeArticle(envs[0])
+	a, err := events.ParseArticle(mustMarshal(t, envs[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,4 +202,13 @@ func BenchmarkPublishArticles(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "articles/s")
 		})
 	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

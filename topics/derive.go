@@ -57,8 +57,8 @@ func DocOf(a events.Article) Doc {
 }
 
 // Handle derives the match events of one article event (an events.Handler).
-func (d *Deriver) Handle(env events.Envelope, seq uint64) ([]events.Outgoing, error) {
-	a, err := events.DecodeArticle(env)
+func (d *Deriver) Handle(data []byte, seq uint64) ([]events.Outgoing, error) {
+	a, err := events.ParseArticle(data)
 	if err != nil {
 		return nil, err
 	}

@@ -157,8 +157,8 @@ func (r *running) articles(t *testing.T) []events.Article {
 	t.Helper()
 	var out []events.Article
 	err := r.app.conn.Read(t.Context(), events.ArticleStream, []string{events.ArticleSubjectPrefix + "*"}, 0,
-		func(env events.Envelope, _ uint64) error {
-			a, err := events.DecodeArticle(env)
+		func(data []byte, _ uint64) error {
+			a, err := events.ParseArticle(data)
 			out = append(out, a)
 			return err
 		})

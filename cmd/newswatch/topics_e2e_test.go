@@ -34,8 +34,8 @@ func (r *running) matchEvents(t *testing.T) []events.Match {
 	t.Helper()
 	var out []events.Match
 	err := r.app.conn.Read(t.Context(), events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, 0,
-		func(env events.Envelope, _ uint64) error {
-			m, err := events.DecodeMatch(env)
+		func(data []byte, _ uint64) error {
+			m, err := events.ParseMatch(data)
 			out = append(out, m)
 			return err
 		})

@@ -40,8 +40,8 @@ func New() *Projection { return &Projection{feeds: map[string]*Feed{}} }
 func (p *Projection) Name() string { return Name }
 
 // Apply folds a poll event.
-func (p *Projection) Apply(env events.Envelope, _ uint64) error {
-	poll, err := events.DecodePoll(env)
+func (p *Projection) Apply(data []byte, _ uint64) error {
+	poll, err := events.ParsePoll(data)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,9 @@ type topicState struct {
 	// Horizon is the newest effective publication time seen; pruning is relative to it, not to
 	// the wall clock, so a replay builds exactly the same state.
 	Horizon int64 `json:"horizon"`
+	// Pruned is the horizon at the last pruning; pruning runs once per hour of horizon, so its
+	// cost is spread over many events.
+	Pruned int64 `json:"pruned"`
 }
 
 // Projection holds every topic's summary.
@@ -66,8 +69,8 @@ func effectiveTime(m events.Match) time.Time {
 }
 
 // Apply folds a match event.
-func (p *Projection) Apply(env events.Envelope, _ uint64) error {
-	m, err := events.DecodeMatch(env)
+func (p *Projection) Apply(data []byte, _ uint64) error {
+	m, err := events.ParseMatch(data)
 	if err != nil {
 		return err
 	}
@@ -92,12 +95,15 @@ func (p *Projection) add(m events.Match) {
 	t.Recent[m.ArticleID] = at.Unix()
 	if at.Unix() > t.Horizon {
 		t.Horizon = at.Unix()
-		t.prune()
+		if t.Horizon-t.Pruned >= int64(time.Hour/time.Second) {
+			t.prune()
+		}
 	}
 	t.Latest = insertLatest(t.Latest, Article{ID: m.ArticleID, URL: m.URL, Title: m.Title, Source: m.Source, PublishedAt: at.UTC()})
 }
 
 func (t *topicState) prune() {
+	t.Pruned = t.Horizon
 	cutoff := t.Horizon - int64(recentWindow/time.Second)
 	for id, ts := range t.Recent {
 		if ts < cutoff {
