@@ -42,6 +42,9 @@ func isFeedURL(s string) bool {
 	case "http", "https":
 		return u.Host != "" && u.Hostname() != ""
 	case "file":
+		if u.Opaque != "" { // file:relative/path, resolved against the config's directory
+			return true
+		}
 		return (u.Host == "" || u.Host == "localhost") && u.Path != "" && u.Path != "/"
 	}
 	return false

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -176,6 +177,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	c.applyDefaults()
 	errs := append(d.errs, c.validate(d.tainted)...)
 	if len(errs) == 0 {
+		c.resolveFileFeeds()
 		return c, nil
 	}
 	errs.sort()
@@ -230,6 +232,22 @@ func (c *Config) Resolve(p string) string {
 		return p
 	}
 	return filepath.Join(filepath.Dir(c.file), p)
+}
+
+// resolveFileFeeds turns relative file feeds (file:feeds/x.xml) into absolute file URLs,
+// relative to the config file's directory (the working directory for the built-in config).
+func (c *Config) resolveFileFeeds() {
+	for i, f := range c.Feeds {
+		u, err := url.Parse(f.URL)
+		if err != nil || u.Scheme != "file" || u.Opaque == "" {
+			continue
+		}
+		p := c.Resolve(filepath.FromSlash(u.Opaque))
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		c.Feeds[i].URL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
+	}
 }
 
 // lookup finds the position of path or of its nearest ancestor present in

@@ -293,3 +293,18 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestRelativeFileFeedResolvesAgainstConfigDir(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Parse([]byte("feeds:\n  - {id: local, url: \"file:feeds/x.xml\"}\n  - {id: abs, url: \"file:///srv/y.xml\"}\n"), filepath.Join(dir, "nw.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "file://" + filepath.ToSlash(filepath.Join(dir, "feeds", "x.xml"))
+	if c.Feeds[0].URL != want {
+		t.Errorf("relative file feed = %q, want %q", c.Feeds[0].URL, want)
+	}
+	if c.Feeds[1].URL != "file:///srv/y.xml" {
+		t.Errorf("absolute file feed changed to %q", c.Feeds[1].URL)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -49,6 +50,7 @@ type Conn struct {
 	Replicas int
 	srv      *server.Server
 	log      *slog.Logger
+	closing  atomic.Bool
 }
 
 // Connect starts the embedded server (when cfg.URL is empty) and connects to JetStream.
@@ -59,6 +61,9 @@ func Connect(ctx context.Context, cfg ConnConfig, log *slog.Logger) (*Conn, erro
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500 * time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if c.closing.Load() {
+				return
+			}
 			log.Warn("NATS disconnected", "error", err)
 			if cfg.OnStatus != nil {
 				cfg.OnStatus(false)
@@ -229,6 +234,7 @@ func (c *Conn) Connected() bool { return c.NC != nil && c.NC.IsConnected() }
 
 // Close drains the connection and stops the embedded server, if any.
 func (c *Conn) Close() {
+	c.closing.Store(true)
 	if c.NC != nil {
 		_ = c.NC.Drain()
 		// Drain is asynchronous; wait briefly so in-flight acks reach the server.
