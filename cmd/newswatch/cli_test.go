@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/newswatch/newswatch/config"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -140,5 +142,26 @@ func TestTopicsTestJSON(t *testing.T) {
 	_, human, _ := run(t, "topics", "test", "--config", "testdata/topics.yaml", "testdata/labelled.xml")
 	if !strings.Contains(human, "dprk-russia: ") || !strings.Contains(human, "(title)") {
 		t.Errorf("human output:\n%s", human)
+	}
+}
+
+// The built-in topic must keep catching its examples (EN, RU, KO) and rejecting one-sided
+// stories.
+func TestDefaultConfigTopicsPassTheirExamples(t *testing.T) {
+	cfg := config.Default()
+	if len(cfg.Topics) == 0 || len(cfg.Topics[0].Examples.Match) < 3 || len(cfg.Topics[0].Examples.NoMatch) < 3 {
+		t.Fatalf("default topic lacks examples: %+v", cfg.Topics)
+	}
+	if err := checkTopics(cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A report like the one analysts need caught (soldiers sent to North Korean sanatoriums) that
+// never says "DPRK", "cooperation" or "alliance".
+func TestDefaultTopicCatchesSanatoriumReport(t *testing.T) {
+	code, stdout, stderr := run(t, "topics", "test", "--json", "testdata/sanatorium-report.txt")
+	if code != exitOK || !strings.Contains(stdout, `"topics":["dprk-russia"]`) {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
 }
