@@ -129,8 +129,30 @@ func TestTopicsEndToEnd(t *testing.T) {
 		t.Errorf("restart re-derived %v matches", got)
 	}
 
-	// A new matching article flows through to the summary.
+	// A reload adds a topic; a reload with a broken query is rejected and changes nothing.
+	reloaded := testConfig(t, t.TempDir(), fs.srv.URL, topicsYAML+`  - id: drills
+    name: Drills
+    query: drills
+`)
+	if err := r.app.Reload(reloaded); err != nil {
+		t.Fatal(err)
+	}
+	broken := *reloaded
+	broken.Topics = append(broken.Topics[:len(broken.Topics):len(broken.Topics)], reloaded.Topics[0])
+	broken.Topics[len(broken.Topics)-1].ID = "broken"
+	broken.Topics[len(broken.Topics)-1].Query = "a AND ("
+	if err := r.app.Reload(&broken); err == nil {
+		t.Fatal("reload with a broken query succeeded")
+	}
+	var list2 []struct{ ID string }
+	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics", &list2)
+	if len(list2) != 3 || list2[2].ID != "drills" {
+		t.Fatalf("topics after reloads = %+v", list2)
+	}
+
+	// A new matching article flows through to both the old and the reloaded topic.
 	fs.set("/blog.xml", rss("Blog", item{"Russia and North Korea hold joint military drills", "https://blog.example.org/drills", "Troops."}))
 	pollNow(t, r, "blog", events.ResultOK)
 	r.waitCount(t, "dprk-russia", 3)
+	r.waitCount(t, "drills", 1)
 }
