@@ -1,0 +1,188 @@
+package normalize
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// cdataMarkers are removed before tokenizing: feeds that escape a CDATA section end up with
+// literal markers around HTML, and the HTML tokenizer would read "<![CDATA[" as a comment that
+// swallows text up to the next ">".
+var cdataMarkers = strings.NewReplacer("<![CDATA[", "", "]]>", "")
+
+// Text returns the plain text of an HTML fragment, for matching and display: tags removed
+// (block elements and <br> separate words, inline elements do not), the content of script,
+// style, noscript and iframe dropped, entities decoded once (so "&amp;amp;" gives "&amp;"),
+// CDATA markers dropped, every run of Unicode white space (including no-break spaces)
+// collapsed to one space, and the result trimmed. C1 control characters, which only occur as
+// mangled windows-1252 punctuation (&#146;), become that punctuation, as in browsers. Text
+// that is no HTML comes back unchanged but for white space; a "<" that starts no tag, as in
+// "a < b", stays. Invalid UTF-8 becomes U+FFFD.
+func Text(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		if !needsCollapse(s) {
+			return s
+		}
+		var t textBuf
+		t.b.Grow(len(s))
+		t.writeString(s)
+		return t.b.String()
+	}
+	if strings.Contains(s, "<![CDATA[") {
+		s = cdataMarkers.Replace(s)
+	}
+	var t textBuf
+	t.b.Grow(len(s))
+	z := html.NewTokenizer(strings.NewReader(s))
+	skipping := 0
+	for {
+		switch tt := z.Next(); tt {
+		case html.ErrorToken:
+			return t.b.String()
+		case html.TextToken:
+			if skipping == 0 {
+				t.writeBytes(z.Text())
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			a := tagAtom(z.Raw())
+			switch {
+			case skipped(a) && tt == html.StartTagToken:
+				skipping++
+			case skipped(a) && tt == html.EndTagToken:
+				skipping = max(0, skipping-1)
+			case separates(a):
+				t.space = true
+			}
+		}
+	}
+}
+
+// tagAtom returns the atom of the tag in raw ("<P class=x>", "</p>"), or 0 for names no atom
+// has. It reads the raw bytes because Tokenizer.TagName allocates on every call.
+func tagAtom(raw []byte) atom.Atom {
+	var buf [12]byte // longer than any tag name Text looks for
+	i := 1
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	n := 0
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		if c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' {
+			break
+		}
+		if n == len(buf) {
+			return 0
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	return atom.Lookup(buf[:n])
+}
+
+// skipped reports elements whose content is not text a reader sees. They are all raw-text
+// elements, which the tokenizer always closes, so an unclosed one cannot swallow the rest of
+// the document (an unclosed <template> or <svg> could).
+func skipped(a atom.Atom) bool {
+	switch a {
+	case atom.Script, atom.Style, atom.Noscript, atom.Iframe, atom.Noembed, atom.Noframes:
+		return true
+	}
+	return false
+}
+
+// separates reports elements that break words apart: block elements, line breaks, cells,
+// images and other replaced content.
+func separates(a atom.Atom) bool {
+	switch a {
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Br, atom.Caption,
+		atom.Dd, atom.Details, atom.Dialog, atom.Div, atom.Dl, atom.Dt, atom.Fieldset,
+		atom.Figcaption, atom.Figure, atom.Footer, atom.Form, atom.H1, atom.H2, atom.H3, atom.H4,
+		atom.H5, atom.H6, atom.Header, atom.Hr, atom.Img, atom.Li, atom.Main, atom.Nav, atom.Ol,
+		atom.Option, atom.P, atom.Pre, atom.Section, atom.Summary, atom.Table, atom.Tbody,
+		atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Title, atom.Tr, atom.Ul, atom.Video,
+		atom.Audio, atom.Picture, atom.Body, atom.Html, atom.Wbr:
+		return true
+	}
+	return false
+}
+
+// needsCollapse reports whether s has white space other than single ASCII spaces between
+// words, C1 controls, or invalid UTF-8.
+func needsCollapse(s string) bool {
+	prevSpace := true // a leading space needs trimming
+	for _, r := range s {
+		if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
+			return true
+		}
+		sp := isSpace(r)
+		if sp && (r != ' ' || prevSpace) {
+			return true
+		}
+		prevSpace = sp
+	}
+	return prevSpace && s != ""
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{' ': true, '\t': true, '\n': true, '\r': true, '\f': true, '\v': true}
+
+func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiSpace[r]
+	}
+	return unicode.IsSpace(r)
+}
+
+// textBuf accumulates text with white space collapsed: a space is written only between two
+// non-space runes, so the result is trimmed as well.
+type textBuf struct {
+	b     strings.Builder
+	space bool
+}
+
+func (t *textBuf) writeString(s string) {
+	for _, r := range s {
+		t.writeRune(r)
+	}
+}
+
+// writeBytes ranges over string(p), which does not copy p and yields U+FFFD for invalid
+// UTF-8.
+func (t *textBuf) writeBytes(p []byte) {
+	for _, r := range string(p) {
+		t.writeRune(r)
+	}
+}
+
+func (t *textBuf) writeRune(r rune) {
+	if r < utf8.RuneSelf {
+		if asciiSpace[r] {
+			t.space = true
+			return
+		}
+	} else if r <= 0x9f {
+		// A C1 control is never meant: it is a windows-1252 character that went through a
+		// numeric reference (&#146;) or a Latin-1 decoder. Browsers map them the same way.
+		r = charmap.Windows1252.DecodeByte(byte(r))
+	} else if unicode.IsSpace(r) {
+		t.space = true
+		return
+	}
+	if t.space && t.b.Len() > 0 {
+		t.b.WriteByte(' ')
+	}
+	t.space = false
+	if r < utf8.RuneSelf {
+		t.b.WriteByte(byte(r))
+	} else {
+		t.b.WriteRune(r)
+	}
+}

@@ -1,0 +1,40 @@
+package normalize
+
+import "testing"
+
+func TestText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"empty", "", ""},
+		{"plain", "Kremlin hosts DPRK delegation", "Kremlin hosts DPRK delegation"},
+		{"plain trimmed", "  \n\tKremlin   hosts\r\nDPRK\u00a0delegation \u3000", "Kremlin hosts DPRK delegation"},
+		{"entities", "AT&amp;T &lt;b&gt; &quot;q&quot; &#8217; &#x2014; &eacute; &nbsp;x", "AT&T <b> \"q\" ’ — é x"},
+		{"double-encoded decoded once", "Q&amp;amp;A &amp;lt;p&amp;gt;", "Q&amp;A &lt;p&gt;"},
+		{"bare ampersand and less-than", "AT&T: 1 < 2 && 3 > 2", "AT&T: 1 < 2 && 3 > 2"},
+		{"inline tags join", "Pyong<b>yang</b> and <a href='x'>Mos</a><i>cow</i>", "Pyongyang and Moscow"},
+		{"block tags separate", "<p>One</p><p>Two</p><div>Three<br>Four<br/>Five</div><ul><li>a</li><li>b</li></ul>", "One Two Three Four Five a b"},
+		{"nested", "<div><p>Outer <span>inner <em>deep<strong>est</strong></em></span></p></div>", "Outer inner deepest"},
+		{"table", "<table><tr><td>A</td><td>B</td></tr><tr><th>C</th></tr></table>", "A B C"},
+		{"script and style dropped", "<style>p{color:red}</style>Hi<script>var s = '</p>x';</script> there<noscript><img src=x>enable JS</noscript>", "Hi there"},
+		{"unclosed script", "News<script>track(", "News"},
+		{"comments dropped", "a<!-- hidden <b>x</b> -->b", "ab"},
+		{"cdata markers", "<![CDATA[<p>Hello <b>world</b></p>]]>", "Hello world"},
+		{"escaped cdata", "&lt;![CDATA[x]]&gt;", "<![CDATA[x]]>"},
+		{"image is a break", "before<img src=a.jpg alt=photo>after", "before after"},
+		{"whitespace in html", "<p>\n  Officials   said\n\n</p>\n<p>\tmore</p>  ", "Officials said more"},
+		{"cyrillic", "<p>Москва и&nbsp;Пхеньян</p> <p>подписали <b>соглашение</b></p>", "Москва и Пхеньян подписали соглашение"},
+		{"hangul", "<p>북한군,&nbsp;러시아 <em>파병</em> 확인</p>", "북한군, 러시아 파병 확인"},
+		{"c1 controls as windows-1252", "don\u0092t &#150; &#133;", "don’t – …"},
+		{"invalid utf-8", "a\xffb <b>c</b>", "a\ufffdb c"},
+		{"invalid utf-8 plain", "a\xffb", "a\ufffdb"},
+		{"doctype and full document", "<!DOCTYPE html><html><head><title>T</title></head><body><p>B</p></body></html>", "T B"},
+		{"lone tag start", "<", "<"},
+		{"unterminated tag", "text <a href=", "text"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Text(tc.in); got != tc.want {
+				t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

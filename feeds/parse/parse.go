@@ -1,0 +1,248 @@
+// Package parse turns the bytes of an RSS (0.9x, 1.0, 2.0), Atom (0.3, 1.0) or JSON Feed
+// document into a Feed. It is pure: bytes in, values out, no network.
+//
+// It wraps gofeed and fixes what matters for a news monitor: it decodes documents gofeed
+// rejects (UTF-16/32, charsets named only by Content-Type, stray non-UTF-8 bytes, unknown
+// encoding labels), reads dates gofeed cannot, makes links absolute, uses a permalink guid as
+// the link, and says which feed an HTML page links to.
+package parse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	gfjson "github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
+)
+
+// ErrNotAFeed is returned, wrapped, for a document that is no RSS, Atom or JSON Feed: an empty
+// body, an HTML page (the message then names the feed the page links to, if any), or anything
+// else.
+var ErrNotAFeed = errors.New("parse: not a feed")
+
+// Feed is a parsed feed.
+type Feed struct {
+	// Title is the feed's title as given.
+	Title string
+	// Link is the absolute URL of the site the feed belongs to.
+	Link string
+	// Language is the declared language (RSS <language>, dc:language, Atom xml:lang, JSON
+	// Feed language), as given.
+	Language string
+	// Items are in document order.
+	Items []Item
+}
+
+// Item is one entry of a feed. Text fields are as the feed gave them and may contain HTML;
+// JSON Feed's plain-text fields (title, summary, content_text) are HTML-escaped so that every
+// format yields HTML.
+type Item struct {
+	// GUID is the RSS guid, Atom id or JSON Feed id.
+	GUID string
+	// GUIDIsPermaLink is the RSS isPermaLink attribute, true when absent (RSS 2.0); false for
+	// Atom and JSON Feed.
+	GUIDIsPermaLink bool
+	// Link is the item's absolute URL: its link resolved against xml:base and then against the
+	// feed URL; else a permalink guid that is an absolute http(s) URL; else JSON Feed's
+	// external_url. Empty when the item has none.
+	Link string
+	// Title, Summary (description, summary) and Content (content:encoded, Atom content,
+	// content_html) are raw.
+	Title, Summary, Content string
+	// Published and Updated are in UTC; nil when absent or unreadable.
+	Published, Updated *time.Time
+	// Authors are names, or e-mail addresses for authors without a name.
+	Authors []string
+	// Categories are RSS categories, Atom category labels (else terms), JSON Feed tags.
+	Categories []string
+	// Language is the item's own language (dc:language, JSON Feed item language), if declared.
+	Language string
+}
+
+// Parse parses body, a feed served with the given Content-Type from feedURL. feedURL is the
+// base for relative links; when it is not an http(s) URL (a file:// feed, or empty), the feed's
+// own site link is used instead.
+//
+// A broken or truncated document is an error, not a partial feed: the fetcher's next poll will
+// see the whole document, and publishing half of it would hide the breakage.
+func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("%w: empty document", ErrNotAFeed)
+	}
+	doc, err := toUTF8(body, contentType)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	kind := gofeed.DetectFeedType(bytes.NewReader(doc[:min(len(doc), 4096)]))
+	if kind == gofeed.FeedTypeUnknown {
+		return nil, notAFeed(doc, contentType, feedURL)
+	}
+	gf, err := runGofeed(doc)
+	if err != nil {
+		return nil, fmt.Errorf("parse: broken or truncated %s document: %w", kindName(kind), err)
+	}
+	if jf, ok := gf.OriginalFeed().(*gfjson.Feed); ok && jf.Version == "" && len(jf.Items) == 0 {
+		return nil, fmt.Errorf("%w (JSON without JSON Feed fields)", ErrNotAFeed)
+	}
+	return convertFeed(gf, feedURL), nil
+}
+
+// runGofeed runs gofeed on a UTF-8 document. The recover is a last line of defence: a panic in
+// a third-party parser on hostile input must not take the daemon down.
+func runGofeed(doc []byte) (f *gofeed.Feed, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("feed parser failed: %v", r)
+		}
+	}()
+	p := gofeed.NewParser()
+	p.KeepOriginalFeed = true
+	return p.Parse(bytes.NewReader(doc))
+}
+
+func kindName(k gofeed.FeedType) string {
+	switch k {
+	case gofeed.FeedTypeAtom:
+		return "Atom"
+	case gofeed.FeedTypeJSON:
+		return "JSON Feed"
+	}
+	return "RSS"
+}
+
+func convertFeed(gf *gofeed.Feed, feedURL string) *Feed {
+	base := baseURL(feedURL, gf.Link)
+	f := &Feed{
+		Title:    gf.Title,
+		Link:     resolveRef(base, gf.Link),
+		Language: strings.TrimSpace(gf.Language),
+		Items:    make([]Item, 0, len(gf.Items)),
+	}
+	var rssItems []*rss.Item
+	var jsonItems []*gfjson.Item
+	switch orig := gf.OriginalFeed().(type) {
+	case *rss.Feed:
+		rssItems = orig.Items
+	case *gfjson.Feed:
+		jsonItems = orig.Items
+	}
+	for i, gi := range gf.Items {
+		if gi == nil {
+			continue
+		}
+		it := convertItem(gi, base)
+		if len(rssItems) == len(gf.Items) && rssItems[i] != nil {
+			applyRSS(&it, rssItems[i])
+		}
+		if len(jsonItems) == len(gf.Items) && jsonItems[i] != nil {
+			applyJSON(&it, jsonItems[i])
+		}
+		for _, l := range gi.Links {
+			if it.Link != "" {
+				break
+			}
+			it.Link = resolveRef(base, l)
+		}
+		f.Items = append(f.Items, it)
+	}
+	return f
+}
+
+// baseURL is the URL relative links are resolved against: the feed URL when it is http(s),
+// else the feed's site link when that is.
+func baseURL(feedURL, siteLink string) *url.URL {
+	for _, s := range []string{feedURL, siteLink} {
+		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && isHTTP(u) && u.Host != "" {
+			return u
+		}
+	}
+	return nil
+}
+
+func isHTTP(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
+}
+
+// resolveRef makes ref absolute against base; it returns ref trimmed when it is already
+// absolute, cannot be parsed, or there is no base.
+func resolveRef(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || base == nil {
+		return ref
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.IsAbs() {
+		return ref
+	}
+	return base.ResolveReference(u).String()
+}
+
+func convertItem(gi *gofeed.Item, base *url.URL) Item {
+	it := Item{
+		GUID:       strings.TrimSpace(gi.GUID),
+		Link:       resolveRef(base, gi.Link),
+		Title:      gi.Title,
+		Summary:    gi.Description,
+		Content:    gi.Content,
+		Published:  itemTime(gi.PublishedParsed, gi.Published),
+		Updated:    itemTime(gi.UpdatedParsed, gi.Updated),
+		Categories: gi.Categories,
+	}
+	for _, p := range gi.Authors {
+		if p == nil {
+			continue
+		}
+		if name := strings.TrimSpace(p.Name); name != "" {
+			it.Authors = append(it.Authors, name)
+		} else if email := strings.TrimSpace(p.Email); email != "" {
+			it.Authors = append(it.Authors, email)
+		}
+	}
+	if gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Language) > 0 {
+		it.Language = strings.TrimSpace(gi.DublinCoreExt.Language[0])
+	}
+	return it
+}
+
+// itemTime returns gofeed's parsed time in UTC, else the raw string read by parseDate.
+func itemTime(parsed *time.Time, raw string) *time.Time {
+	if parsed != nil {
+		t := parsed.UTC()
+		return &t
+	}
+	if t, ok := parseDate(raw); ok {
+		return &t
+	}
+	return nil
+}
+
+// applyRSS adds what gofeed's universal item drops: isPermaLink, and a permalink guid as the
+// link of an item without <link>.
+func applyRSS(it *Item, ri *rss.Item) {
+	if ri.GUID == nil {
+		return
+	}
+	it.GUIDIsPermaLink = !strings.EqualFold(strings.TrimSpace(ri.GUID.IsPermalink), "false")
+	if it.Link != "" || !it.GUIDIsPermaLink {
+		return
+	}
+	if u, err := url.Parse(it.GUID); err == nil && isHTTP(u) && u.Host != "" {
+		it.Link = it.GUID
+	}
+}
+
+// applyJSON adds the item language and escapes JSON Feed's plain-text fields into HTML.
+func applyJSON(it *Item, ji *gfjson.Item) {
+	it.Language = strings.TrimSpace(ji.Language)
+	it.Title = html.EscapeString(ji.Title)
+	it.Summary = html.EscapeString(ji.Summary)
+	if ji.ContentHTML == "" {
+		it.Content = html.EscapeString(ji.ContentText)
+	}
+}
