@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Event types. They follow the CloudEvents "type" attribute: reverse-DNS-free but namespaced, and
@@ -93,7 +95,9 @@ type typed[T any] struct {
 // the current struct.
 func parse[T any](b []byte, typ string, maxVersion int) (T, error) {
 	var e typed[T]
-	if err := json.Unmarshal(b, &e); err != nil {
+	// Projections and the matcher decode every event they fold; segmentio's decoder is a
+	// drop-in for encoding/json's semantics at several times its speed (BenchmarkParseMatch).
+	if err := fastjson.Unmarshal(b, &e); err != nil {
 		return e.Data, fmt.Errorf("decode %s event: %w", typ, err)
 	}
 	if e.Type != typ {
@@ -105,8 +109,14 @@ func parse[T any](b []byte, typ string, maxVersion int) (T, error) {
 	return e.Data, nil
 }
 
+// ParseAs decodes the payload of an event of type typ into T, which may be a slimmer view of
+// the payload with only the fields a reader needs (decoding fewer fields is faster).
+func ParseAs[T any](b []byte, typ string, maxVersion int) (T, error) { return parse[T](b, typ, maxVersion) }
+
 // ParseArticle decodes an article event.
-func ParseArticle(b []byte) (Article, error) { return parse[Article](b, TypeArticle, ArticleSchemaVersion) }
+func ParseArticle(b []byte) (Article, error) {
+	return parse[Article](b, TypeArticle, ArticleSchemaVersion)
+}
 
 // ParsePoll decodes a poll event.
 func ParsePoll(b []byte) (Poll, error) { return parse[Poll](b, TypePoll, PollSchemaVersion) }

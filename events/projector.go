@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -44,6 +45,7 @@ type Projector struct {
 	log      *slog.Logger
 
 	applied  atomic.Uint64 // last applied stream sequence
+	saved    atomic.Uint64 // sequence of the last saved snapshot
 	pending  atomic.Uint64 // events in the stream not yet applied, as of the last delivery
 	caughtUp atomic.Bool
 
@@ -118,6 +120,7 @@ func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
 		return
 	}
 	p.applied.Store(snap.Seq)
+	p.saved.Store(snap.Seq)
 	p.log.Info("projection restored", "stream_seq", snap.Seq)
 }
 
@@ -142,13 +145,22 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		return err
 	}
 	defer it.Stop()
-	lastSave, sinceSave := time.Now(), 0
+	lastSave := time.Now()
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		// Wake up after a quiet second to save what a burst of live events left unsaved.
+		nctx, cancel := context.WithTimeout(ctx, time.Second)
+		msg, err := it.Next(jetstream.NextContext(nctx))
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+			p.save(ctx, kv)
+			lastSave = time.Now()
+			continue
+		}
 		if err != nil {
-			if sinceSave > 0 {
-				p.save(context.WithoutCancel(ctx), kv)
-			}
+			p.save(context.WithoutCancel(ctx), kv)
 			return err
 		}
 		meta, err := msg.Metadata()
@@ -157,13 +169,15 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		}
 		p.apply(msg.Data(), meta.Sequence.Stream)
 		p.pending.Store(meta.NumPending)
-		sinceSave++
 		if meta.NumPending == 0 {
 			p.caughtUp.Store(true)
 		}
-		if meta.NumPending == 0 || sinceSave >= p.snapshotEvery || time.Since(lastSave) >= p.snapshotInterval {
+		// Live, save at most once a second; catching up, every snapshotInterval.
+		since := time.Since(lastSave)
+		if (meta.NumPending == 0 && since >= time.Second) || since >= p.snapshotInterval ||
+			p.applied.Load()-p.saved.Load() >= uint64(p.snapshotEvery) {
 			p.save(ctx, kv)
-			lastSave, sinceSave = time.Now(), 0
+			lastSave = time.Now()
 		}
 	}
 }
@@ -176,12 +190,16 @@ func (p *Projector) apply(data []byte, seq uint64) {
 }
 
 func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {
+	seq := p.applied.Load()
+	if seq == p.saved.Load() {
+		return
+	}
 	state, err := p.proj.Snapshot()
 	if err != nil {
 		p.log.Error("projection snapshot failed", "error", err)
 		return
 	}
-	b, err := json.Marshal(snapshot{Seq: p.applied.Load(), Saved: time.Now().UTC(), State: state})
+	b, err := json.Marshal(snapshot{Seq: seq, Saved: time.Now().UTC(), State: state})
 	if err != nil {
 		p.log.Error("projection snapshot failed", "error", err)
 		return
@@ -192,5 +210,7 @@ func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {
 		// The next save retries; until then a crash only means re-applying a few events from
 		// the older snapshot, which holds its own sequence.
 		p.log.Warn("projection snapshot not saved", "error", err)
+		return
 	}
+	p.saved.Store(seq)
 }

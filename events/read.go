@@ -22,6 +22,11 @@ func (c *Conn) Read(ctx context.Context, stream string, subjects []string, from 
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 		cfg.OptStartSeq = from
 	}
+	return c.readMsgs(ctx, stream, cfg, func(msg jetstream.Msg, seq uint64) error { return fn(msg.Data(), seq) })
+}
+
+// readMsgs reads what an ordered consumer delivers up to the stream's state at the start.
+func (c *Conn) readMsgs(ctx context.Context, stream string, cfg jetstream.OrderedConsumerConfig, fn func(jetstream.Msg, uint64) error) error {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	cons, err := c.JS.OrderedConsumer(cctx, stream, cfg)
 	cancel()
@@ -48,7 +53,7 @@ func (c *Conn) Read(ctx context.Context, stream string, subjects []string, from 
 		if err != nil {
 			return fmt.Errorf("read %s: %w", stream, err)
 		}
-		err = fn(msg.Data(), meta.Sequence.Stream)
+		err = fn(msg, meta.Sequence.Stream)
 		if errors.Is(err, ErrStop) {
 			return nil
 		}

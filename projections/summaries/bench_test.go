@@ -52,6 +52,25 @@ func BenchmarkProjectFromJetStream(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
+	b.Run("bare_read", func(b *testing.B) {
+		for b.Loop() {
+			count := 0
+			err := c.Read(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, 0, func([]byte, uint64) error {
+				count++
+				return nil
+			})
+			if err != nil || count != n {
+				b.Fatal(count, err)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("project", func(b *testing.B) { benchProject(b, c, n) })
+}
+
+func benchProject(b *testing.B, c *events.Conn, n int) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	run := 0
 	for b.Loop() {
 		run++

@@ -68,12 +68,25 @@ func effectiveTime(m events.Match) time.Time {
 	return m.FirstSeenAt
 }
 
+// matchView is the part of a match event that summaries use.
+type matchView struct {
+	Topic       string    `json:"topic"`
+	ArticleID   string    `json:"article_id"`
+	URL         string    `json:"url"`
+	Title       string    `json:"title"`
+	Source      string    `json:"source"`
+	PublishedAt time.Time `json:"published_at"`
+	FirstSeenAt time.Time `json:"first_seen_at"`
+}
+
 // Apply folds a match event.
 func (p *Projection) Apply(data []byte, _ uint64) error {
-	m, err := events.ParseMatch(data)
+	v, err := events.ParseAs[matchView](data, events.TypeMatch, events.MatchSchemaVersion)
 	if err != nil {
 		return err
 	}
+	m := events.Match{Topic: v.Topic, ArticleID: v.ArticleID, URL: v.URL, Title: v.Title, Source: v.Source,
+		PublishedAt: v.PublishedAt, FirstSeenAt: v.FirstSeenAt}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.add(m)

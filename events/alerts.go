@@ -1,0 +1,124 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Alert events. Their payload is the alert JSON itself (PRODUCT §5), so any NATS client can
+// read it as is; the CloudEvents attributes travel as headers (binary mode: ce-specversion,
+// ce-type, ce-id, ce-time, ce-source).
+const (
+	TypeAlert          = "newswatch.alert"
+	AlertSchemaVersion = 1
+	AlertSubjectPrefix = "newswatch.alerts."
+	AlertStream        = "NEWSWATCH_ALERTS"
+	// DeadLetterSubjectPrefix is followed by the receiver name.
+	DeadLetterSubjectPrefix = "newswatch.deadletters."
+	DeadLetterStream        = "NEWSWATCH_DEADLETTERS"
+)
+
+// PublishAlert appends an alert event. id is deterministic, so a retried publish is
+// deduplicated; sourceSeq is the sequence of the last match event the alert covers.
+func (c *Conn) PublishAlert(ctx context.Context, topic, id string, firedAt time.Time, data []byte, sourceSeq uint64) error {
+	m := nats.NewMsg(AlertSubjectPrefix + topic)
+	m.Data = data
+	m.Header.Set(jetstream.MsgIDHeader, id)
+	m.Header.Set(HeaderType, TypeAlert)
+	m.Header.Set(HeaderSchema, strconv.Itoa(AlertSchemaVersion))
+	m.Header.Set(HeaderSourceSeq, strconv.FormatUint(sourceSeq, 10))
+	m.Header.Set("ce-specversion", "1.0")
+	m.Header.Set("ce-type", TypeAlert)
+	m.Header.Set("ce-id", id)
+	m.Header.Set("ce-time", firedAt.UTC().Format(time.RFC3339Nano))
+	m.Header.Set("ce-source", "/topics/"+topic)
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if _, err := c.JS.PublishMsg(cctx, m); err != nil {
+		return fmt.Errorf("append alert %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReadAlerts delivers the alert events stored since the given time (all when zero), with the
+// sequence of the last match each covers.
+func (c *Conn) ReadAlerts(ctx context.Context, since time.Time, fn func(data []byte, seq, sourceSeq uint64) error) error {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{AlertSubjectPrefix + "*"}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if !since.IsZero() {
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
+	}
+	return c.readMsgs(ctx, AlertStream, cfg, func(msg jetstream.Msg, seq uint64) error {
+		src, _ := strconv.ParseUint(msg.Headers().Get(HeaderSourceSeq), 10, 64)
+		return fn(msg.Data(), seq, src)
+	})
+}
+
+// TailAlerts calls fn for every alert on topic (all when "") from since (only new ones when
+// zero) until ctx ends.
+func (c *Conn) TailAlerts(ctx context.Context, topic string, since time.Time, fn func(data []byte)) error {
+	subject := AlertSubjectPrefix + "*"
+	if topic != "" {
+		subject = AlertSubjectPrefix + topic
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverNewPolicy}
+	if !since.IsZero() {
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
+	}
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	cons, err := c.JS.OrderedConsumer(cctx, AlertStream, cfg)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("tail alerts: %w", err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("tail alerts: %w", err)
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("tail alerts: %w", err)
+		}
+		fn(msg.Data())
+	}
+}
+
+// GetState reads a small named document from the state bucket (nil when absent).
+func (c *Conn) GetState(ctx context.Context, key string) ([]byte, error) {
+	kv, err := c.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	e, err := kv.Get(cctx, "state."+key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.Value(), nil
+}
+
+// PutState stores a small named document in the state bucket.
+func (c *Conn) PutState(ctx context.Context, key string, data []byte) error {
+	kv, err := c.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	_, err = kv.Put(cctx, "state."+key, data)
+	return err
+}

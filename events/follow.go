@@ -1,0 +1,108 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Follow delivers the events of stream on subjects after sequence after, as they arrive, to fn
+// with the number still pending behind each; when wake returns a non-zero time and it passes
+// with no event, tick is called. It returns when ctx ends (nil) or the consumer fails.
+func (c *Conn) Follow(ctx context.Context, stream string, subjects []string, after uint64,
+	fn func(data []byte, seq, pending uint64), tick func(), wake func() time.Time) error {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if after > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
+	}
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	cons, err := c.JS.OrderedConsumer(cctx, stream, cfg)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("follow %s: %w", stream, err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("follow %s: %w", stream, err)
+	}
+	defer it.Stop()
+	for {
+		wait := 5 * time.Second
+		if t := wake(); !t.IsZero() {
+			wait = max(time.Until(t), time.Millisecond)
+		}
+		nctx, cancel := context.WithTimeout(ctx, wait)
+		msg, err := it.Next(jetstream.NextContext(nctx))
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+			tick()
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("follow %s: %w", stream, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			continue
+		}
+		fn(msg.Data(), meta.Sequence.Stream, meta.NumPending)
+	}
+}
+
+// LastSourceSeq is the source sequence header of the newest message on subject, 0 if none.
+func (c *Conn) LastSourceSeq(ctx context.Context, stream, subject string) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	st, err := c.JS.Stream(cctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	m, err := st.GetLastMsgForSubject(cctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	seq, _ := strconv.ParseUint(m.Header.Get(HeaderSourceSeq), 10, 64)
+	return seq, nil
+}
+
+// Checkpoint reads a named position saved with SaveCheckpoint (0 when there is none).
+func (c *Conn) Checkpoint(ctx context.Context, name string) (uint64, bool, error) {
+	kv, err := c.bucket(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	e, err := kv.Get(cctx, "checkpoint."+name)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	seq, err := strconv.ParseUint(string(e.Value()), 10, 64)
+	return seq, err == nil, err
+}
+
+// SaveCheckpoint stores a named position.
+func (c *Conn) SaveCheckpoint(ctx context.Context, name string, seq uint64) error {
+	kv, err := c.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	_, err = kv.Put(cctx, "checkpoint."+name, []byte(strconv.FormatUint(seq, 10)))
+	return err
+}
