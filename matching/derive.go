@@ -1,4 +1,6 @@
-package topics
+// Package matching turns article events into match events: the topic matcher as a stream
+// processor.
+package matching
 
 import (
 	"sync/atomic"
@@ -6,13 +8,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/topics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 // compiled is one generation of the configured topics.
 type compiled struct {
-	matcher  *Matcher
+	matcher  *topics.Matcher
 	versions map[string]string // topic id -> query version
 }
 
@@ -25,26 +28,26 @@ type Deriver struct {
 }
 
 // NewDeriver compiles topics and registers newswatch_topic_matches_total.
-func NewDeriver(topics []Topic, reg prometheus.Registerer, now func() time.Time) (*Deriver, error) {
+func NewDeriver(list []topics.Topic, reg prometheus.Registerer, now func() time.Time) (*Deriver, error) {
 	d := &Deriver{now: now, matches: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 		Name: "newswatch_topic_matches_total",
 		Help: "Match events derived live, per topic.",
 	}, []string{"topic"})}
-	if err := d.Update(topics); err != nil {
+	if err := d.Update(list); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
 // Update compiles a new set of topics and switches to it; on error the old set stays.
-func (d *Deriver) Update(topics []Topic) error {
-	m, err := Compile(topics)
+func (d *Deriver) Update(list []topics.Topic) error {
+	m, err := topics.Compile(list)
 	if err != nil {
 		return err
 	}
-	c := &compiled{matcher: m, versions: make(map[string]string, len(topics))}
-	for _, t := range topics {
-		c.versions[t.ID] = Version(t.Query)
+	c := &compiled{matcher: m, versions: make(map[string]string, len(list))}
+	for _, t := range list {
+		c.versions[t.ID] = topics.Version(t.Query)
 		d.matches.WithLabelValues(t.ID)
 	}
 	d.cur.Store(c)
@@ -52,8 +55,8 @@ func (d *Deriver) Update(topics []Topic) error {
 }
 
 // DocOf is the matcher's view of an article.
-func DocOf(a events.Article) Doc {
-	return Doc{Title: a.Title, Summary: a.Summary, Content: a.Content, URL: a.URL, Source: a.FeedID}
+func DocOf(a events.Article) topics.Doc {
+	return topics.Doc{Title: a.Title, Summary: a.Summary, Content: a.Content, URL: a.URL, Source: a.FeedID}
 }
 
 // Handle derives the match events of one article event (an events.Handler).
