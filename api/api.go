@@ -38,6 +38,10 @@ type Topics interface {
 type Options struct {
 	Feeds    Feeds
 	Topics   Topics
+	Alerts   Alerts
+	Silences Silences
+	// Now is the clock (time.Now when nil).
+	Now      func() time.Time
 	Gatherer prometheus.Gatherer
 	// Ready returns nil when the daemon can do its work (NATS connected, streams present,
 	// projections caught up), else what is missing.
@@ -45,9 +49,19 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+type server struct{ o Options }
+
+func (s *server) now() time.Time {
+	if s.o.Now != nil {
+		return s.o.Now()
+	}
+	return time.Now()
+}
+
 // New returns the API's handler.
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
+	(&server{o}).alertRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

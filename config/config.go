@@ -41,6 +41,8 @@ type Config struct {
 	Topics  []Topic  `yaml:"topics"`
 	Alerts  []Alert  `yaml:"alerts"`
 	Notify  []Notify `yaml:"notify"`
+	// Silences suppress a topic's alerts until a time.
+	Silences []Silence `yaml:"silences"`
 
 	file string              // file the config was parsed from
 	pos  map[string]position // config path → position of its value
@@ -145,6 +147,21 @@ type Notify struct {
 	URL    string   `yaml:"url"`
 	Secret string   `yaml:"secret"`
 	Topics []string `yaml:"topics"`
+	// MaxAge is how long an undelivered alert is retried before it is dead-lettered.
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// Silence suppresses a topic's alerts until Until (RFC 3339).
+type Silence struct {
+	Topic   string `yaml:"topic"`
+	Until   string `yaml:"until"`
+	Comment string `yaml:"comment"`
+}
+
+// UntilTime is the parsed expiry of a validated silence.
+func (s Silence) UntilTime() time.Time {
+	t, _ := time.Parse(time.RFC3339, s.Until)
+	return t
 }
 
 // Load reads, decodes, defaults and validates the config file at path. Any

@@ -38,6 +38,7 @@ func (c *Config) validate(tainted map[string]bool) Errors {
 	v.topics()
 	v.alerts()
 	v.notify()
+	v.silences()
 	return v.errs
 }
 
@@ -278,6 +279,22 @@ func (v *validator) notify() {
 		}
 		for j, t := range n.Topics {
 			v.topicRef(fmt.Sprintf("%s.topics[%d]", p, j), t, topics)
+		}
+		v.nonNegative(p+".max_age", n.MaxAge)
+	}
+}
+
+func (v *validator) silences() {
+	topics := v.topicIDs()
+	for i, s := range v.c.Silences {
+		p := fmt.Sprintf("silences[%d]", i)
+		if v.required(p+".topic", s.Topic) {
+			v.topicRef(p+".topic", s.Topic, topics)
+		}
+		if v.required(p+".until", s.Until) {
+			if _, err := time.Parse(time.RFC3339, s.Until); err != nil {
+				v.errorf(p+".until", "%s is not an RFC 3339 time such as 2026-12-31T18:00:00Z", quote(s.Until))
+			}
 		}
 	}
 }

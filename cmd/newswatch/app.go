@@ -11,14 +11,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/api"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds"
 	"github.com/newswatch/newswatch/feeds/fetch"
+	"github.com/newswatch/newswatch/matching"
+	"github.com/newswatch/newswatch/projections/alertlog"
 	"github.com/newswatch/newswatch/projections/feedhealth"
 	"github.com/newswatch/newswatch/projections/summaries"
-	"github.com/newswatch/newswatch/topics"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 )
@@ -45,8 +47,12 @@ type App struct {
 	poller     *feeds.Poller
 	health     *feedhealth.Projection
 	summaries  *summaries.Projection
-	deriver    *topics.Deriver
+	deriver    *matching.Deriver
 	matcher    *events.Processor
+	alertRun   *alerts.Runner
+	silences   *alerts.Silences
+	alertLog   *alertlog.Projection
+	receivers  []receiver
 	projectors []*events.Projector
 	httpSrv    *http.Server
 	listener   net.Listener
@@ -76,7 +82,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 	a.store = events.NewStore(a.conn)
 	a.health = feedhealth.New()
 	a.summaries = summaries.New()
-	a.deriver, err = topics.NewDeriver(topicList(cfg), deps.Registry, deps.Now)
+	a.deriver, err = matching.NewDeriver(topicList(cfg), deps.Registry, deps.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -84,9 +90,17 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 		Name: "matches", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
 		Out: events.MatchStream, OutSubjects: []string{events.MatchSubjectPrefix + "*"}, Handle: a.deriver.Handle,
 	}, a.log)
+	a.silences = alerts.NewSilences(configSilences(cfg), deps.Now)
+	if err := a.loadSilences(ctx); err != nil {
+		return nil, err
+	}
+	a.alertRun = alerts.NewRunner(a.conn, rulesFrom(cfg, a.log), a.silences, deps.Registry, a.log, deps.Now)
+	a.alertLog = alertlog.New()
+	a.receivers = newReceivers(cfg, deps, a.log)
 	a.projectors = []*events.Projector{
 		a.conn.NewProjector(a.health, events.PollStream, []string{events.PollSubjectPrefix + "*"}, a.log),
 		a.conn.NewProjector(a.summaries, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, a.log),
+		a.conn.NewProjector(a.alertLog, events.AlertStream, []string{events.AlertSubjectPrefix + "*"}, a.log),
 	}
 	m.registerLag(a.matcher)
 	for _, p := range a.projectors {
@@ -111,7 +125,8 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 		}
 		a.httpSrv = &http.Server{
 			Handler: api.New(api.Options{
-				Feeds: feedLister{a}, Topics: topicReader{a}, Gatherer: deps.Registry, Ready: a.ready,
+				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
+				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now,
 				Logger: a.log.With("component", "api"),
 			}),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -127,6 +142,9 @@ func connConfig(cfg *config.Config, m *appMetrics) events.ConnConfig {
 		TLSCA: cfg.NATS.TLS.CA, TLSCert: cfg.NATS.TLS.Cert, TLSKey: cfg.NATS.TLS.Key,
 		TLSServerName: cfg.NATS.TLS.ServerName, Replicas: cfg.NATS.Replicas, Name: "newswatch",
 		OnStatus: func(up bool) {
+			if m == nil {
+				return
+			}
 			if up {
 				m.natsConnected.Set(1)
 			} else {
@@ -208,10 +226,12 @@ func (a *App) Reload(cfg *config.Config) error {
 	if err := a.deriver.Update(topicList(cfg)); err != nil {
 		return err
 	}
+	a.alertRun.SetRules(rulesFrom(cfg, a.log))
+	a.silences.SetConfig(configSilences(cfg))
 	a.mu.Lock()
 	old := a.cfg
 	merged := *old
-	merged.Topics = cfg.Topics
+	merged.Topics, merged.Alerts, merged.Silences = cfg.Topics, cfg.Alerts, cfg.Silences
 	a.cfg = &merged
 	a.mu.Unlock()
 	if !sameFeeds(old, cfg) {
@@ -272,6 +292,8 @@ func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.poller.Run(gctx) })
 	g.Go(func() error { return a.matcher.Run(gctx) })
+	g.Go(func() error { return a.alertRun.Run(gctx) })
+	a.runReceivers(gctx, g)
 	for _, p := range a.projectors {
 		g.Go(func() error { return p.Run(gctx) })
 	}

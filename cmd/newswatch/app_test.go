@@ -30,7 +30,7 @@ type feedServer struct {
 	srv    *httptest.Server
 }
 
-func newFeedServer(t *testing.T) *feedServer {
+func newFeedServer(t testing.TB) *feedServer {
 	fs := &feedServer{docs: map[string]string{}, noETag: map[string]bool{}, hits: map[string]int{}}
 	fs.srv = httptest.NewServer(http.HandlerFunc(fs.serve))
 	t.Cleanup(fs.srv.Close)
@@ -79,7 +79,7 @@ func rss(title string, items ...item) string {
 	return b.String()
 }
 
-func testConfig(t *testing.T, dataDir, base string, extra string) *config.Config {
+func testConfig(t testing.TB, dataDir, base string, extra string) *config.Config {
 	t.Helper()
 	y := fmt.Sprintf(`
 data_dir: %s
@@ -107,7 +107,7 @@ type running struct {
 	done   chan error
 }
 
-func startApp(t *testing.T, cfg *config.Config) *running {
+func startApp(t testing.TB, cfg *config.Config) *running {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -51,6 +51,8 @@ Usage:
   newswatch check    --config FILE         validate a config, its topics and their examples
   newswatch topics test [--config FILE] [--json] FILE|URL...
                                            show which topics each item matches, and why
+  newswatch alerts tail [--config FILE] [--topic ID] [--since T] [--json]
+                                           follow alerts as they fire
   newswatch version                        print the version
 
 --config may also come from NEWSWATCH_CONFIG. Run "newswatch COMMAND --help" for a command's flags.
@@ -69,6 +71,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], stdout, stderr)
 	case "topics":
 		return cmdTopics(ctx, args[1:], stdout, stderr)
+	case "alerts":
+		return cmdAlerts(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "newswatch %s\n", buildVersion())
 		return exitOK

@@ -17,6 +17,7 @@ import (
 	"github.com/newswatch/newswatch/feeds/fetch"
 	"github.com/newswatch/newswatch/feeds/normalize"
 	"github.com/newswatch/newswatch/feeds/parse"
+	"github.com/newswatch/newswatch/matching"
 	"github.com/newswatch/newswatch/topics"
 )
 
@@ -37,7 +38,7 @@ func checkTopics(cfg *config.Config) error {
 	for i, t := range cfg.Topics {
 		path := fmt.Sprintf("topics[%d].query", i)
 		if _, err := topics.Parse(t.Query); err != nil {
-			errs = append(errs, queryError(cfg, path, t.ID, err))
+			errs = append(errs, queryError(cfg, path, t.ID, t.Query, err))
 			continue
 		}
 		good = append(good, topics.Topic{ID: t.ID, Query: t.Query})
@@ -58,31 +59,41 @@ func checkTopics(cfg *config.Config) error {
 	return nil
 }
 
-// queryError places a query syntax error at its column inside the YAML value.
-func queryError(cfg *config.Config, path, id string, err error) *config.Error {
+// queryError places a query syntax error at its column inside the YAML value when the query
+// sits on one line of the file; for a multi-line (folded or block) query it points at the
+// value and the message keeps the column within the query.
+func queryError(cfg *config.Config, path, id string, query string, err error) *config.Error {
 	e := cfg.Errorf(path, "topic %q: %v", id, err)
 	var se *topics.SyntaxError
-	if errors.As(err, &se) && e.Line > 0 {
-		e.Col += se.Col - 1
-		if quotedAt(cfg.File(), e.Line, e.Col-se.Col+1) {
-			e.Col++
-		}
+	if !errors.As(err, &se) || e.Line == 0 {
+		return e
+	}
+	line, ok := fileLine(cfg.File(), e.Line)
+	if !ok {
+		return e
+	}
+	runes := []rune(line)
+	start := e.Col - 1 // 0-based rune index of the value
+	if start < len(runes) && (runes[start] == '\'' || runes[start] == '"') {
+		start++
+	}
+	if start+len([]rune(query)) <= len(runes) && string(runes[start:start+len([]rune(query))]) == query {
+		e.Col = start + se.Col
 	}
 	return e
 }
 
-// quotedAt reports whether the YAML value at line:col starts with a quote.
-func quotedAt(file string, line, col int) bool {
+// fileLine returns line n (1-based) of a file.
+func fileLine(file string, n int) (string, bool) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return false
+		return "", false
 	}
 	lines := strings.Split(string(data), "\n")
-	if line-1 >= len(lines) {
-		return false
+	if n-1 >= len(lines) {
+		return "", false
 	}
-	l := []rune(lines[line-1])
-	return col-1 < len(l) && col >= 1 && (l[col-1] == '\'' || l[col-1] == '"')
+	return lines[n-1], true
 }
 
 func checkExamples(cfg *config.Config, m *topics.Matcher, i int, t config.Topic) config.Errors {
@@ -257,7 +268,7 @@ func testSource(ctx context.Context, f *fetch.Fetcher, m *topics.Matcher, src st
 		if err != nil {
 			continue
 		}
-		out = append(out, matchItem(m, a.URL, a.Title, topics.DocOf(a)))
+		out = append(out, matchItem(m, a.URL, a.Title, matching.DocOf(a)))
 	}
 	return out, nil
 }

@@ -1,0 +1,117 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/events"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// DefaultMaxAge is how long an alert is retried before it is dead-lettered.
+const DefaultMaxAge = 24 * time.Hour
+
+// DeliveryMetrics are shared by every receiver.
+type DeliveryMetrics struct {
+	deliveries  *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	timeToAlert *prometheus.HistogramVec
+}
+
+// NewDeliveryMetrics registers the delivery metrics.
+func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
+	f := promauto.With(reg)
+	return &DeliveryMetrics{
+		deliveries: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_alert_deliveries_total",
+			Help: "Alert delivery attempts per receiver by result: delivered, retry, dead_lettered.",
+		}, []string{"receiver", "result"}),
+		latency: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "newswatch_alert_delivery_duration_seconds",
+			Help:    "Duration of one delivery attempt to a receiver.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"receiver"}),
+		timeToAlert: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "newswatch_alert_time_to_alert_seconds",
+			Help:    "From an alert's earliest article being first seen to the alert being delivered.",
+			Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
+		}, []string{"receiver"}),
+	}
+}
+
+// Deliverer turns a notifier's outcome into what happens to the alert in the stream.
+type Deliverer struct {
+	N      notify.Notifier
+	MaxAge time.Duration
+	M      *DeliveryMetrics
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Handle delivers one alert (an events delivery handler).
+func (d *Deliverer) Handle(ctx context.Context, del events.Delivery) events.Decision {
+	name := d.N.Name()
+	var a notify.Alert
+	if err := json.Unmarshal(del.Data, &a); err != nil {
+		d.M.deliveries.WithLabelValues(name, "dead_lettered").Inc()
+		return events.Decision{DeadLetter: true, Reason: "unreadable alert: " + err.Error()}
+	}
+	log := d.Log.With("receiver", name, "alert", a.ID, "topic", a.Topic, "attempt", del.Attempt)
+	start := d.Now()
+	retry, err := d.N.Notify(ctx, a)
+	d.M.latency.WithLabelValues(name).Observe(d.Now().Sub(start).Seconds())
+	if err == nil {
+		d.M.deliveries.WithLabelValues(name, "delivered").Inc()
+		if first := earliestSeen(a); !first.IsZero() {
+			d.M.timeToAlert.WithLabelValues(name).Observe(d.Now().Sub(first).Seconds())
+		}
+		log.Info("alert delivered")
+		return events.Decision{Done: true}
+	}
+	if ctx.Err() != nil {
+		return events.Decision{}
+	}
+	maxAge := d.MaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxAge
+	}
+	if !retry || d.Now().Sub(del.Stored) > maxAge {
+		reason := err.Error()
+		if retry {
+			reason = "undelivered after " + maxAge.String() + ": " + reason
+		}
+		d.M.deliveries.WithLabelValues(name, "dead_lettered").Inc()
+		log.Error("alert dead-lettered", "error", reason)
+		return events.Decision{DeadLetter: true, Reason: reason}
+	}
+	delay := notify.Backoff(int(del.Attempt), time.Second, 5*time.Minute)
+	if ra, ok := notify.RetryDelay(err); ok {
+		delay = max(ra, time.Second)
+	}
+	d.M.deliveries.WithLabelValues(name, "retry").Inc()
+	var se *notify.StatusError
+	log.Warn("alert delivery failed; retrying", "error", err, "retry_in", delay.String(), "http_status", statusOf(err, &se))
+	return events.Decision{Delay: delay}
+}
+
+func statusOf(err error, se **notify.StatusError) int {
+	if errors.As(err, se) {
+		return (*se).StatusCode
+	}
+	return 0
+}
+
+func earliestSeen(a notify.Alert) time.Time {
+	var t time.Time
+	for _, art := range a.Articles {
+		if !art.FirstSeenAt.IsZero() && (t.IsZero() || art.FirstSeenAt.Before(t)) {
+			t = art.FirstSeenAt
+		}
+	}
+	return t
+}

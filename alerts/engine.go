@@ -1,0 +1,286 @@
+// Package alerts decides when alerts fire: it folds match events into per-topic groups, drops
+// stories that were already alerted, applies silences, group_wait and min_interval, and hands
+// the alerts to fire to its runner. The engine is a pure state machine with an injected clock;
+// the runner (runner.go) connects it to the event log.
+package alerts
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/alerts/story"
+	"github.com/newswatch/newswatch/events"
+)
+
+// KindMatch is the rule kind that fires once per new story matching a topic.
+const KindMatch = "match"
+
+// Defaults for match rules.
+const (
+	DefaultGroupWait   = 0
+	DefaultMinInterval = 0
+	DefaultStoryWindow = 48 * time.Hour
+	// DefaultMaxMatchAge: matches older than this when first seen by the engine (for example
+	// history present before alerting was configured) do not fire.
+	DefaultMaxMatchAge = time.Hour
+	// maxArticlesPerAlert caps one alert; the rest of a large group fires in the next one.
+	maxArticlesPerAlert = 50
+)
+
+// Rule is a match alert rule for one topic.
+type Rule struct {
+	Topic, TopicName string
+	// GroupWait is how long the first match of a group waits for others to join it.
+	GroupWait time.Duration
+	// MinInterval is the least time between two alerts of the topic.
+	MinInterval time.Duration
+	// StoryWindow is how long an alerted story is remembered: a copy of it within the window
+	// never fires again.
+	StoryWindow time.Duration
+}
+
+// Silencer reports whether a topic is silenced at a time.
+type Silencer interface {
+	Silenced(topic string, at time.Time) bool
+}
+
+// alertedStory is a story that has fired.
+type alertedStory struct {
+	ArticleID string
+	URL       string
+	FP        story.Fingerprint
+	At        time.Time
+}
+
+// group is the pending alert of a topic.
+type group struct {
+	firstAt  time.Time // wall time the first match joined
+	firstSeq uint64
+	lastSeq  uint64
+	articles []notify.Article
+	fps      []story.Fingerprint
+}
+
+type topicState struct {
+	rule         Rule
+	lastFiredSeq uint64
+	lastFired    time.Time
+	pending      *group
+	stories      []alertedStory
+}
+
+// Engine holds the alert state of every topic with a match rule.
+type Engine struct {
+	topics      map[string]*topicState
+	silences    Silencer
+	maxMatchAge time.Duration
+	lastSeen    uint64
+}
+
+// NewEngine returns an engine for the rules.
+func NewEngine(rules []Rule, s Silencer) *Engine {
+	e := &Engine{topics: map[string]*topicState{}, silences: s, maxMatchAge: DefaultMaxMatchAge}
+	e.SetRules(rules)
+	return e
+}
+
+// SetRules replaces the rules, keeping the state of topics that still have one.
+func (e *Engine) SetRules(rules []Rule) {
+	next := make(map[string]*topicState, len(rules))
+	for _, r := range rules {
+		if r.StoryWindow <= 0 {
+			r.StoryWindow = DefaultStoryWindow
+		}
+		st := e.topics[r.Topic]
+		if st == nil {
+			st = &topicState{}
+		}
+		st.rule = r
+		next[r.Topic] = st
+	}
+	e.topics = next
+}
+
+// Topics lists the topics that have a rule, sorted.
+func (e *Engine) Topics() []string {
+	out := make([]string, 0, len(e.topics))
+	for id := range e.topics {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Observe folds one match event (stream sequence seq) in at wall time now.
+func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
+	e.lastSeen = max(e.lastSeen, seq)
+	st := e.topics[m.Topic]
+	switch {
+	case st == nil, m.Backfill, seq <= st.lastFiredSeq:
+		return
+	case now.Sub(m.MatchedAt) > e.maxMatchAge:
+		return
+	case e.silences != nil && e.silences.Silenced(m.Topic, now):
+		return
+	}
+	fp := story.Of(m.Title, m.Summary)
+	if st.alerted(m, fp, now) {
+		return
+	}
+	if st.pending == nil {
+		st.pending = &group{firstAt: now, firstSeq: seq}
+	}
+	g := st.pending
+	g.lastSeq = seq
+	for i := range g.articles {
+		if g.articles[i].ID == m.ArticleID {
+			return
+		}
+		if story.Same(g.fps[i], fp) {
+			g.articles[i].Copies = append(g.articles[i].Copies, notify.Copy{
+				ID: m.ArticleID, URL: m.URL, Source: m.Source, PublishedAt: m.PublishedAt,
+			})
+			return
+		}
+	}
+	g.articles = append(g.articles, articleOf(m))
+	g.fps = append(g.fps, fp)
+}
+
+func articleOf(m events.Match) notify.Article {
+	terms := make([]string, 0, len(m.Matched))
+	for _, t := range m.Matched {
+		if !slices.Contains(terms, t.Term) {
+			terms = append(terms, t.Term)
+		}
+	}
+	return notify.Article{
+		ID: m.ArticleID, URL: m.URL, Title: m.Title, Source: m.Source,
+		PublishedAt: m.PublishedAt, FirstSeenAt: m.FirstSeenAt, Matched: terms, Snippet: m.Summary,
+	}
+}
+
+// alerted reports whether the match is a story that already fired within the window.
+func (st *topicState) alerted(m events.Match, fp story.Fingerprint, now time.Time) bool {
+	cutoff := now.Add(-st.rule.StoryWindow)
+	keep := st.stories[:0]
+	found := false
+	for _, s := range st.stories {
+		if s.At.Before(cutoff) {
+			continue
+		}
+		keep = append(keep, s)
+		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) || story.Same(s.FP, fp) {
+			found = true
+		}
+	}
+	st.stories = keep
+	return found
+}
+
+// Fire is an alert ready to publish, with the sequence of the last match it includes.
+type Fire struct {
+	Alert   notify.Alert
+	LastSeq uint64
+}
+
+// Due returns the alerts whose group_wait and min_interval have passed at now, and forgets
+// their groups as fired. The caller publishes them and then calls Fired for each.
+func (e *Engine) Due(now time.Time) []Fire {
+	var out []Fire
+	for _, id := range e.Topics() {
+		st := e.topics[id]
+		g := st.pending
+		if g == nil || now.Before(st.readyAt()) {
+			continue
+		}
+		n := min(len(g.articles), maxArticlesPerAlert)
+		a := notify.Alert{
+			ID: alertID(id, g.firstSeq, g.lastSeq), Topic: id, TopicName: st.rule.TopicName, Kind: KindMatch,
+			FiredAt: now.UTC(), Articles: slices.Clone(g.articles[:n]),
+		}
+		a.Summary = summaryLine(a)
+		out = append(out, Fire{Alert: a, LastSeq: g.lastSeq})
+		if n < len(g.articles) {
+			g.articles, g.fps = g.articles[n:], g.fps[n:]
+			continue
+		}
+		st.pending = nil
+	}
+	return out
+}
+
+func (st *topicState) readyAt() time.Time {
+	t := st.pending.firstAt.Add(st.rule.GroupWait)
+	if !st.lastFired.IsZero() {
+		if next := st.lastFired.Add(st.rule.MinInterval); next.After(t) {
+			t = next
+		}
+	}
+	return t
+}
+
+// NextDue is when the next pending group becomes due; zero when nothing is pending.
+func (e *Engine) NextDue() time.Time {
+	var next time.Time
+	for _, st := range e.topics {
+		if st.pending == nil {
+			continue
+		}
+		if t := st.readyAt(); next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next
+}
+
+// Fired records a published alert: its stories are remembered and its sequence passed.
+func (e *Engine) Fired(a notify.Alert, lastSeq uint64) {
+	st := e.topics[a.Topic]
+	if st == nil {
+		return
+	}
+	st.lastFiredSeq = max(st.lastFiredSeq, lastSeq)
+	if a.FiredAt.After(st.lastFired) {
+		st.lastFired = a.FiredAt
+	}
+	for _, art := range a.Articles {
+		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, URL: art.URL, FP: story.Of(art.Title, art.Snippet), At: a.FiredAt})
+		for _, c := range art.Copies {
+			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, URL: c.URL, FP: story.Of(art.Title, art.Snippet), At: a.FiredAt})
+		}
+	}
+}
+
+// Resume is the stream sequence after which no match can still be needed: everything up to
+// it has fired or was dropped.
+func (e *Engine) Resume() uint64 {
+	seq := e.lastSeen
+	for _, st := range e.topics {
+		if st.pending != nil && st.pending.firstSeq-1 < seq {
+			seq = st.pending.firstSeq - 1
+		}
+	}
+	return seq
+}
+
+// alertID is deterministic in the topic and the matches the alert covers, so a retried
+// publish of the same alert is deduplicated by JetStream.
+func alertID(topic string, first, last uint64) string {
+	sum := sha256.Sum256([]byte(topic + "\x00" + strconv.FormatUint(first, 10) + "\x00" + strconv.FormatUint(last, 10)))
+	return "alert-" + hex.EncodeToString(sum[:12])
+}
+
+func summaryLine(a notify.Alert) string {
+	name := cmp.Or(a.TopicName, a.Topic)
+	if len(a.Articles) == 1 {
+		return fmt.Sprintf("New story for %s: %s", name, a.Articles[0].Title)
+	}
+	return fmt.Sprintf("%d new stories for %s", len(a.Articles), name)
+}

@@ -1,0 +1,158 @@
+package alerts
+
+import (
+	"testing"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/events"
+)
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func m(id, url, source, title, summary string) events.Match {
+	return mAt(id, url, source, title, summary, t0)
+}
+
+func mAt(id, url, source, title, summary string, at time.Time) events.Match {
+	return events.Match{
+		Topic: "k", QueryVersion: "v1", ArticleID: id, URL: url, Title: title, Summary: summary, Source: source,
+		PublishedAt: at, FirstSeenAt: at, MatchedAt: at, Matched: []events.MatchedTerm{{Term: "korea", Field: "title"}},
+	}
+}
+
+const (
+	storyTitle   = "Russian troops wounded in Ukraine sent to North Korean sanatoriums"
+	storySummary = "Hundreds of soldiers have been flown to Wonsan for rehabilitation, the ambassador in Pyongyang said on Tuesday."
+)
+
+func fireAll(t *testing.T, e *Engine, now time.Time) []Fire {
+	t.Helper()
+	due := e.Due(now)
+	for _, f := range due {
+		e.Fired(f.Alert, f.LastSeq)
+	}
+	return due
+}
+
+func TestOneAlertPerStory(t *testing.T) {
+	e := NewEngine([]Rule{{Topic: "k", TopicName: "Korea"}}, nil)
+	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 1, t0)
+	// A syndicated copy from another outlet, lightly edited, in the same poll.
+	e.Observe(m("a2", "https://paper.example/a2", "paper", storyTitle, "Wire copy: "+storySummary), 2, t0)
+	due := fireAll(t, e, t0)
+	if len(due) != 1 || len(due[0].Alert.Articles) != 1 {
+		t.Fatalf("due = %+v", due)
+	}
+	a := due[0].Alert
+	if a.Kind != KindMatch || a.Topic != "k" || a.TopicName != "Korea" || len(a.Articles[0].Copies) != 1 || a.Articles[0].Copies[0].Source != "paper" {
+		t.Errorf("alert = %+v", a)
+	}
+	if a.Articles[0].Matched[0] != "korea" || a.Articles[0].URL != "https://wire.example/a1" {
+		t.Errorf("article = %+v", a.Articles[0])
+	}
+	// Later copies of the alerted story, and the same article again, never fire.
+	e.Observe(m("a3", "https://blog.example/a3", "blog", storyTitle, storySummary), 3, t0.Add(time.Hour))
+	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 4, t0.Add(time.Hour))
+	if due := fireAll(t, e, t0.Add(time.Hour)); len(due) != 0 {
+		t.Fatalf("copy fired again: %+v", due)
+	}
+	// A different story on the same subject fires.
+	e.Observe(mAt("b1", "https://wire.example/b1", "wire", "Kremlin and Pyongyang sign artillery deal",
+		"The accord covers shells and rocket launchers, state media said.", t0.Add(2*time.Hour)), 5, t0.Add(2*time.Hour))
+	if due := fireAll(t, e, t0.Add(2*time.Hour)); len(due) != 1 || due[0].Alert.Articles[0].ID != "b1" {
+		t.Fatalf("different story: %+v", due)
+	}
+	// After the story window, the old story may fire again.
+	later := t0.Add(DefaultStoryWindow + 3*time.Hour)
+	e.Observe(mAt("a9", "https://late.example/a9", "late", storyTitle, storySummary, later), 6, later)
+	if due := fireAll(t, e, later); len(due) != 1 {
+		t.Fatalf("after the window: %+v", due)
+	}
+}
+
+func TestGroupWaitAndMinInterval(t *testing.T) {
+	e := NewEngine([]Rule{{Topic: "k", GroupWait: 10 * time.Second, MinInterval: 10 * time.Minute}}, nil)
+	e.Observe(mAt("a", "https://x/a", "s", "Alpha story about one thing", "", t0), 1, t0)
+	if due := e.Due(t0.Add(5 * time.Second)); len(due) != 0 {
+		t.Fatalf("fired before group_wait: %+v", due)
+	}
+	e.Observe(mAt("b", "https://x/b", "s", "Bravo report on another matter entirely", "", t0), 2, t0.Add(5*time.Second))
+	if got := e.NextDue(); !got.Equal(t0.Add(10 * time.Second)) {
+		t.Errorf("NextDue = %v", got)
+	}
+	due := fireAll(t, e, t0.Add(10*time.Second))
+	if len(due) != 1 || len(due[0].Alert.Articles) != 2 || due[0].LastSeq != 2 {
+		t.Fatalf("group = %+v", due)
+	}
+	// min_interval holds the next alert back and lets it gather more stories.
+	e.Observe(mAt("c", "https://x/c", "s", "Charlie news from a third place", "", t0), 3, t0.Add(time.Minute))
+	e.Observe(mAt("d", "https://x/d", "s", "Delta update on a fourth subject", "", t0), 4, t0.Add(2*time.Minute))
+	if due := e.Due(t0.Add(5 * time.Minute)); len(due) != 0 {
+		t.Fatalf("fired within min_interval: %+v", due)
+	}
+	due = fireAll(t, e, t0.Add(10*time.Minute+10*time.Second))
+	if len(due) != 1 || len(due[0].Alert.Articles) != 2 {
+		t.Fatalf("after min_interval: %+v", due)
+	}
+}
+
+func TestSilenceSuppressesThenExpires(t *testing.T) {
+	s := NewSilences([]Silence{{ID: "c", Topic: "k", Until: t0.Add(time.Hour), FromConfig: true}}, func() time.Time { return t0 })
+	e := NewEngine([]Rule{{Topic: "k"}}, s)
+	e.Observe(mAt("a", "https://x/a", "s", "Quiet story during the silence", "", t0), 1, t0.Add(30*time.Minute))
+	if due := fireAll(t, e, t0.Add(30*time.Minute)); len(due) != 0 {
+		t.Fatalf("silenced topic fired: %+v", due)
+	}
+	at := t0.Add(2 * time.Hour)
+	e.Observe(mAt("b", "https://x/b", "s", "Loud story after the silence", "", at), 2, at)
+	if due := fireAll(t, e, at); len(due) != 1 || due[0].Alert.Articles[0].ID != "b" {
+		t.Fatalf("after expiry: %+v", due)
+	}
+}
+
+func TestIgnoredMatches(t *testing.T) {
+	e := NewEngine([]Rule{{Topic: "k"}}, nil)
+	bf := mAt("a", "https://x/a", "s", "Backfilled story", "", t0)
+	bf.Backfill = true
+	e.Observe(bf, 1, t0)
+	old := mAt("b", "https://x/b", "s", "Old match from before alerting", "", t0.Add(-2*time.Hour))
+	e.Observe(old, 2, t0)
+	other := mAt("c", "https://x/c", "s", "Topic without a rule", "", t0)
+	other.Topic = "no-rule"
+	e.Observe(other, 3, t0)
+	if due := e.Due(t0); len(due) != 0 {
+		t.Fatalf("ignored matches fired: %+v", due)
+	}
+	if e.Resume() != 3 {
+		t.Errorf("Resume = %d, want 3", e.Resume())
+	}
+	// Matches at or before the last fired sequence (re-read after a restart) do not fire.
+	e.Fired(notifyAlert("k", t0), 10)
+	e.Observe(mAt("d", "https://x/d", "s", "Re-read match", "", t0), 9, t0)
+	if due := e.Due(t0); len(due) != 0 {
+		t.Fatalf("re-read match fired: %+v", due)
+	}
+}
+
+func TestAlertIDDeterministicAndResume(t *testing.T) {
+	run := func() (string, uint64) {
+		e := NewEngine([]Rule{{Topic: "k", GroupWait: time.Minute}}, nil)
+		e.Observe(mAt("a", "https://x/a", "s", "Echo story", "", t0), 7, t0)
+		e.Observe(mAt("b", "https://x/b", "s", "Foxtrot story", "", t0), 9, t0)
+		resume := e.Resume()
+		return e.Due(t0.Add(time.Minute))[0].Alert.ID, resume
+	}
+	id1, resume := run()
+	id2, _ := run()
+	if id1 != id2 || id1 == "" {
+		t.Errorf("alert ids %q, %q", id1, id2)
+	}
+	if resume != 6 {
+		t.Errorf("Resume with a pending group from seq 7 = %d, want 6", resume)
+	}
+}
+
+func notifyAlert(topic string, at time.Time) notify.Alert {
+	return notify.Alert{ID: "x", Topic: topic, Kind: KindMatch, FiredAt: at}
+}

@@ -1,0 +1,203 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/events"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Log is the event log as the alert runner uses it; events.Conn implements it.
+type Log interface {
+	Follow(ctx context.Context, stream string, subjects []string, after uint64,
+		fn func(data []byte, seq, pending uint64), tick func(), wake func() time.Time) error
+	PublishAlert(ctx context.Context, topic, id string, firedAt time.Time, data []byte, sourceSeq uint64) error
+	ReadAlerts(ctx context.Context, since time.Time, fn func(data []byte, seq, sourceSeq uint64) error) error
+	LastSourceSeq(ctx context.Context, stream, subject string) (uint64, error)
+	Checkpoint(ctx context.Context, name string) (uint64, bool, error)
+	SaveCheckpoint(ctx context.Context, name string, seq uint64) error
+}
+
+const checkpointName = "alerts"
+
+// Runner connects the engine to the event log: it restores the engine from the alerts already
+// fired, follows match events, and publishes alerts as they fall due.
+type Runner struct {
+	log    Log
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu     sync.Mutex // guards engine: Run's goroutine and SetRules
+	engine *Engine
+
+	fired       *prometheus.CounterVec
+	lastSaved   uint64
+	lastSavedAt time.Time
+}
+
+// NewRunner returns a Runner for the rules.
+func NewRunner(l Log, rules []Rule, s Silencer, reg prometheus.Registerer, logger *slog.Logger, now func() time.Time) *Runner {
+	r := &Runner{
+		log: l, logger: logger.With("component", "alerts"), now: now, engine: NewEngine(rules, s),
+		fired: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_alerts_fired_total",
+			Help: "Alerts fired, per topic and rule kind.",
+		}, []string{"topic", "kind"}),
+	}
+	for _, rule := range rules {
+		r.fired.WithLabelValues(rule.Topic, KindMatch)
+	}
+	return r
+}
+
+// SetRules replaces the rules (config reload).
+func (r *Runner) SetRules(rules []Rule) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.engine.SetRules(rules)
+	for _, rule := range rules {
+		r.fired.WithLabelValues(rule.Topic, KindMatch)
+	}
+}
+
+// Run restores state and fires alerts until ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	after, err := r.restore(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		err := r.log.Follow(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, after,
+			r.observe(ctx), func() { r.fireDue(ctx) }, r.nextDue)
+		if ctx.Err() != nil {
+			r.saveCheckpoint(context.WithoutCancel(ctx), true)
+			return nil
+		}
+		r.logger.Warn("alert engine lost its consumer; resuming", "error", err)
+		r.mu.Lock()
+		after = r.engine.Resume()
+		r.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (r *Runner) nextDue() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.engine.NextDue()
+}
+
+func (r *Runner) observe(ctx context.Context) func(data []byte, seq, pending uint64) {
+	return func(data []byte, seq, pending uint64) {
+		m, err := events.ParseMatch(data)
+		if err != nil {
+			r.logger.Warn("match event skipped", "stream_seq", seq, "error", err)
+		} else {
+			r.mu.Lock()
+			r.engine.Observe(m, seq, r.now())
+			r.mu.Unlock()
+		}
+		if pending == 0 {
+			r.fireDue(ctx)
+		}
+	}
+}
+
+// restore rebuilds the engine from the alerts of the longest story window and returns the
+// match sequence to follow after.
+func (r *Runner) restore(ctx context.Context) (uint64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	since := r.now().Add(-DefaultStoryWindow)
+	for _, id := range r.engine.Topics() {
+		if w := r.engine.topics[id].rule.StoryWindow; r.now().Add(-w).Before(since) {
+			since = r.now().Add(-w)
+		}
+	}
+	err := r.log.ReadAlerts(ctx, since, func(data []byte, _, src uint64) error {
+		var a notify.Alert
+		if err := json.Unmarshal(data, &a); err != nil {
+			r.logger.Warn("stored alert unreadable", "error", err)
+			return nil
+		}
+		r.engine.Fired(a, src)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range r.engine.Topics() {
+		seq, err := r.log.LastSourceSeq(ctx, events.AlertStream, events.AlertSubjectPrefix+id)
+		if err != nil {
+			return 0, err
+		}
+		st := r.engine.topics[id]
+		st.lastFiredSeq = max(st.lastFiredSeq, seq)
+	}
+	after, _, err := r.log.Checkpoint(ctx, checkpointName)
+	if err != nil {
+		return 0, err
+	}
+	r.engine.lastSeen = after
+	r.lastSaved = after
+	return after, nil
+}
+
+// fireDue publishes every alert that is due, retrying until each is stored.
+func (r *Runner) fireDue(ctx context.Context) {
+	r.mu.Lock()
+	due := r.engine.Due(r.now())
+	r.mu.Unlock()
+	for _, f := range due {
+		data, err := json.Marshal(f.Alert)
+		if err != nil {
+			r.logger.Error("alert not encodable", "error", err)
+			continue
+		}
+		for attempt := 1; ; attempt++ {
+			err = r.log.PublishAlert(ctx, f.Alert.Topic, f.Alert.ID, f.Alert.FiredAt, data, f.LastSeq)
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			r.logger.Warn("alert not stored; retrying", "topic", f.Alert.Topic, "alert", f.Alert.ID, "error", err, "attempt", attempt)
+			select {
+			case <-ctx.Done():
+			case <-time.After(notify.Backoff(attempt, 200*time.Millisecond, 10*time.Second)):
+			}
+		}
+		if err != nil {
+			return // shutting down: the matches are re-read after the restart
+		}
+		r.mu.Lock()
+		r.engine.Fired(f.Alert, f.LastSeq)
+		r.mu.Unlock()
+		r.fired.WithLabelValues(f.Alert.Topic, f.Alert.Kind).Inc()
+		r.logger.Info("alert fired", "topic", f.Alert.Topic, "alert", f.Alert.ID, "articles", len(f.Alert.Articles))
+	}
+	r.saveCheckpoint(ctx, false)
+}
+
+// saveCheckpoint stores how far matches are fully handled, at most every few seconds.
+func (r *Runner) saveCheckpoint(ctx context.Context, force bool) {
+	r.mu.Lock()
+	seq := r.engine.Resume()
+	r.mu.Unlock()
+	if seq == r.lastSaved || (!force && time.Since(r.lastSavedAt) < 2*time.Second) {
+		return
+	}
+	if err := r.log.SaveCheckpoint(ctx, checkpointName, seq); err != nil {
+		r.logger.Warn("alert checkpoint not saved", "error", err)
+		return
+	}
+	r.lastSaved, r.lastSavedAt = seq, time.Now()
+}

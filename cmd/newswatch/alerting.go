@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts"
+	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/alerts/slack"
+	"github.com/newswatch/newswatch/alerts/webhook"
+	"github.com/newswatch/newswatch/config"
+)
+
+// rulesFrom turns the config's match rules into engine rules; other kinds are reported.
+func rulesFrom(cfg *config.Config, log *slog.Logger) []alerts.Rule {
+	names := map[string]string{}
+	for _, t := range cfg.Topics {
+		names[t.ID] = t.Name
+	}
+	var rules []alerts.Rule
+	for _, a := range cfg.Alerts {
+		if a.Kind != alerts.KindMatch {
+			log.Warn("alert rule kind not supported by this version; ignored", "topic", a.Topic, "kind", a.Kind)
+			continue
+		}
+		rules = append(rules, alerts.Rule{Topic: a.Topic, TopicName: names[a.Topic], GroupWait: a.GroupWait, MinInterval: a.MinInterval})
+	}
+	return rules
+}
+
+func configSilences(cfg *config.Config) []alerts.Silence {
+	out := make([]alerts.Silence, len(cfg.Silences))
+	for i, s := range cfg.Silences {
+		out[i] = alerts.Silence{ID: fmt.Sprintf("config-%d", i), Topic: s.Topic, Until: s.UntilTime(), Comment: s.Comment, FromConfig: true}
+	}
+	return out
+}
+
+// receiver is one configured alert destination with its delivery handler.
+type receiver struct {
+	name   string
+	topics []string
+	d      *alerts.Deliverer
+}
+
+func newReceivers(cfg *config.Config, deps Deps, log *slog.Logger) []receiver {
+	m := alerts.NewDeliveryMetrics(deps.Registry)
+	ua := fmt.Sprintf("newswatch/%s (+https://github.com/newswatch/newswatch)", deps.Version)
+	var out []receiver
+	for _, n := range cfg.Notify {
+		var nt notify.Notifier
+		switch n.Type {
+		case "webhook":
+			nt = webhook.New(webhook.Config{Name: n.Name, URL: n.URL, Secret: n.Secret, UserAgent: ua, Now: deps.Now})
+		case "slack":
+			nt = slack.New(slack.Config{Name: n.Name, URL: n.URL})
+		default:
+			continue
+		}
+		out = append(out, receiver{name: n.Name, topics: n.Topics, d: &alerts.Deliverer{
+			N: nt, MaxAge: n.MaxAge, M: m, Log: log.With("component", "delivery"), Now: deps.Now,
+		}})
+	}
+	return out
+}
+
+// runReceivers delivers alerts to every receiver, each through its own durable consumer.
+func (a *App) runReceivers(ctx context.Context, g interface{ Go(func() error) }) {
+	for _, r := range a.receivers {
+		g.Go(func() error { return a.conn.RunDelivery(ctx, r.name, r.topics, a.log, r.d.Handle) })
+	}
+}
+
+const silenceStateKey = "silences"
+
+// loadSilences restores the silences created through the API.
+func (a *App) loadSilences(ctx context.Context) error {
+	data, err := a.conn.GetState(ctx, silenceStateKey)
+	if err != nil || data == nil {
+		return err
+	}
+	var list []alerts.Silence
+	if err := json.Unmarshal(data, &list); err != nil {
+		a.log.Warn("stored silences unreadable; starting without them", "error", err)
+		return nil
+	}
+	for _, s := range list {
+		if s.Until.After(a.deps.Now()) {
+			a.silences.Restore(s)
+		}
+	}
+	return nil
+}
+
+// silenceStore implements the API's silence endpoints and persists API silences.
+type silenceStore struct{ a *App }
+
+func (s silenceStore) List() []alerts.Silence { return s.a.silences.Active() }
+
+func (s silenceStore) Add(ctx context.Context, topic string, until time.Time, comment string) (alerts.Silence, error) {
+	known := false
+	for _, t := range s.a.config().Topics {
+		known = known || t.ID == topic
+	}
+	if !known {
+		return alerts.Silence{}, fmt.Errorf("unknown topic %q", topic)
+	}
+	x := s.a.silences.Add(alerts.Silence{Topic: topic, Until: until, Comment: comment})
+	return x, s.persist(ctx)
+}
+
+func (s silenceStore) Remove(ctx context.Context, id string) error {
+	if err := s.a.silences.Remove(id); err != nil {
+		return err
+	}
+	return s.persist(ctx)
+}
+
+func (s silenceStore) persist(ctx context.Context) error {
+	var api []alerts.Silence
+	for _, x := range s.a.silences.Active() {
+		if !x.FromConfig {
+			api = append(api, x)
+		}
+	}
+	data, err := json.Marshal(api)
+	if err != nil {
+		return err
+	}
+	return s.a.conn.PutState(ctx, silenceStateKey, data)
+}
