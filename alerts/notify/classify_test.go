@@ -10,59 +10,63 @@ import (
 	"time"
 )
 
+// longBody is over 200 bytes, with a multi-byte character at the cut.
+var longBody = strings.Repeat("x", 151) + "\n\n  " + strings.Repeat("é", 60)
+
+// statusCases are receiver answers and how Classify must judge them.
+var statusCases = []struct {
+	name      string
+	status    int
+	header    map[string]string
+	body      string
+	wantRetry bool
+	wantErr   bool
+	wantDelay time.Duration // > 0: a RetryAfterError with this delay
+	wantInErr []string
+}{
+	{name: "200", status: 200, body: "ok"},
+	{name: "202", status: 202},
+	{name: "204", status: 204},
+	{name: "301 names location", status: 301, header: map[string]string{"Location": "https://elsewhere.example/hook"},
+		wantErr: true, wantInErr: []string{"301 Moved Permanently", `"https://elsewhere.example/hook"`, "not followed"}},
+	{name: "307", status: 307, header: map[string]string{"Location": "/v2"}, wantErr: true, wantInErr: []string{"307", `"/v2"`}},
+	{name: "400 quotes body", status: 400, body: "invalid_payload", wantErr: true,
+		wantInErr: []string{"400 Bad Request", `"invalid_payload"`}},
+	{name: "401", status: 401, wantErr: true, wantInErr: []string{"401 Unauthorized"}},
+	{name: "404", status: 404, body: "channel_not_found", wantErr: true, wantInErr: []string{"404", "channel_not_found"}},
+	{name: "410", status: 410, wantErr: true},
+	{name: "413", status: 413, wantErr: true},
+	{name: "422", status: 422, wantErr: true},
+	{name: "408", status: 408, wantRetry: true, wantErr: true},
+	{name: "425", status: 425, wantRetry: true, wantErr: true},
+	{name: "429 without Retry-After", status: 429, wantRetry: true, wantErr: true, wantInErr: []string{"429"}},
+	{name: "429 Retry-After seconds", status: 429, header: map[string]string{"Retry-After": "7"},
+		wantRetry: true, wantErr: true, wantDelay: 7 * time.Second},
+	{name: "429 Retry-After zero", status: 429, header: map[string]string{"Retry-After": "0"}, wantRetry: true, wantErr: true},
+	{name: "429 Retry-After garbage", status: 429, header: map[string]string{"Retry-After": "soon"}, wantRetry: true, wantErr: true},
+	{name: "429 Retry-After HTTP date", status: 429,
+		header: map[string]string{
+			"Date":        "Wed, 25 Nov 2026 10:00:00 GMT",
+			"Retry-After": "Wed, 25 Nov 2026 10:02:00 GMT",
+		},
+		wantRetry: true, wantErr: true, wantDelay: 2 * time.Minute},
+	{name: "429 Retry-After date in the past", status: 429,
+		header: map[string]string{
+			"Date":        "Wed, 25 Nov 2026 10:00:00 GMT",
+			"Retry-After": "Wed, 25 Nov 2026 09:00:00 GMT",
+		},
+		wantRetry: true, wantErr: true},
+	{name: "500", status: 500, body: "rollup_error", wantRetry: true, wantErr: true, wantInErr: []string{"rollup_error"}},
+	{name: "502", status: 502, wantRetry: true, wantErr: true},
+	{name: "503 Retry-After", status: 503, header: map[string]string{"Retry-After": "120"},
+		wantRetry: true, wantErr: true, wantDelay: 2 * time.Minute},
+	{name: "500 ignores Retry-After", status: 500, header: map[string]string{"Retry-After": "120"}, wantRetry: true, wantErr: true},
+	{name: "long body cut to 200 bytes on one line", status: 400, body: longBody, wantErr: true,
+		wantInErr: []string{strings.Repeat("x", 151) + " " + strings.Repeat("é", 22) + `"`}},
+}
+
 func TestClassifyStatus(t *testing.T) {
-	long := strings.Repeat("x", 150) + "\n\n  " + strings.Repeat("é", 60) // > 200 bytes, multi-byte at the cut
-	tests := []struct {
-		name      string
-		status    int
-		header    map[string]string
-		body      string
-		wantRetry bool
-		wantErr   bool
-		wantDelay time.Duration // > 0: a RetryAfterError with this delay
-		wantInErr []string
-	}{
-		{name: "200", status: 200, body: "ok"},
-		{name: "202", status: 202},
-		{name: "204", status: 204},
-		{name: "301 names location", status: 301, header: map[string]string{"Location": "https://elsewhere.example/hook"},
-			wantErr: true, wantInErr: []string{"301 Moved Permanently", `"https://elsewhere.example/hook"`, "not followed"}},
-		{name: "307", status: 307, header: map[string]string{"Location": "/v2"}, wantErr: true, wantInErr: []string{"307", `"/v2"`}},
-		{name: "400 quotes body", status: 400, body: "invalid_payload", wantErr: true,
-			wantInErr: []string{"400 Bad Request", `"invalid_payload"`}},
-		{name: "401", status: 401, wantErr: true, wantInErr: []string{"401 Unauthorized"}},
-		{name: "404", status: 404, body: "channel_not_found", wantErr: true, wantInErr: []string{"404", "channel_not_found"}},
-		{name: "410", status: 410, wantErr: true},
-		{name: "413", status: 413, wantErr: true},
-		{name: "422", status: 422, wantErr: true},
-		{name: "408", status: 408, wantRetry: true, wantErr: true},
-		{name: "425", status: 425, wantRetry: true, wantErr: true},
-		{name: "429 without Retry-After", status: 429, wantRetry: true, wantErr: true, wantInErr: []string{"429"}},
-		{name: "429 Retry-After seconds", status: 429, header: map[string]string{"Retry-After": "7"},
-			wantRetry: true, wantErr: true, wantDelay: 7 * time.Second},
-		{name: "429 Retry-After zero", status: 429, header: map[string]string{"Retry-After": "0"}, wantRetry: true, wantErr: true},
-		{name: "429 Retry-After garbage", status: 429, header: map[string]string{"Retry-After": "soon"}, wantRetry: true, wantErr: true},
-		{name: "429 Retry-After HTTP date", status: 429,
-			header: map[string]string{
-				"Date":        "Wed, 25 Nov 2026 10:00:00 GMT",
-				"Retry-After": "Wed, 25 Nov 2026 10:02:00 GMT",
-			},
-			wantRetry: true, wantErr: true, wantDelay: 2 * time.Minute},
-		{name: "429 Retry-After date in the past", status: 429,
-			header: map[string]string{
-				"Date":        "Wed, 25 Nov 2026 10:00:00 GMT",
-				"Retry-After": "Wed, 25 Nov 2026 09:00:00 GMT",
-			},
-			wantRetry: true, wantErr: true},
-		{name: "500", status: 500, body: "rollup_error", wantRetry: true, wantErr: true, wantInErr: []string{"rollup_error"}},
-		{name: "502", status: 502, wantRetry: true, wantErr: true},
-		{name: "503 Retry-After", status: 503, header: map[string]string{"Retry-After": "120"},
-			wantRetry: true, wantErr: true, wantDelay: 2 * time.Minute},
-		{name: "500 ignores Retry-After", status: 500, header: map[string]string{"Retry-After": "120"}, wantRetry: true, wantErr: true},
-		{name: "long body cut to 200 bytes on one line", status: 400, body: long, wantErr: true,
-			wantInErr: []string{strings.Repeat("x", 150) + " " + strings.Repeat("é", 23) + `"`}},
-	}
-	for _, tt := range tests {
+	for _, tt := range statusCases {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				for k, v := range tt.header {
