@@ -31,6 +31,9 @@ const (
 	DefaultMaxMatchAge = time.Hour
 	// maxArticlesPerAlert caps one alert; the rest of a large group fires in the next one.
 	maxArticlesPerAlert = 50
+	// Settle is the least group_wait: the matches of one poll are stored together but reach
+	// the engine one by one, so the first waits this long for the others to join it.
+	Settle = 30 * time.Millisecond
 )
 
 // Rule is a match alert rule for one topic.
@@ -217,7 +220,7 @@ func (e *Engine) Due(now time.Time) []Fire {
 }
 
 func (st *topicState) readyAt() time.Time {
-	t := st.pending.firstAt.Add(st.rule.GroupWait)
+	t := st.pending.firstAt.Add(max(st.rule.GroupWait, Settle))
 	if !st.lastFired.IsZero() {
 		if next := st.lastFired.Add(st.rule.MinInterval); next.After(t) {
 			t = next

@@ -26,9 +26,10 @@ const (
 	storySummary = "Hundreds of soldiers have been flown to Wonsan for rehabilitation, the ambassador in Pyongyang said on Tuesday."
 )
 
+// fireAll fires what is due once the settle time after now has passed.
 func fireAll(t *testing.T, e *Engine, now time.Time) []Fire {
 	t.Helper()
-	due := e.Due(now)
+	due := e.Due(now.Add(Settle))
 	for _, f := range due {
 		e.Fired(f.Alert, f.LastSeq)
 	}

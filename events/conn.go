@@ -49,6 +49,7 @@ type Conn struct {
 	JS       jetstream.JetStream
 	Replicas int
 	srv      *server.Server
+	lock     *os.File
 	log      *slog.Logger
 	closing  atomic.Bool
 }
@@ -81,8 +82,17 @@ func Connect(ctx context.Context, cfg ConnConfig, log *slog.Logger) (*Conn, erro
 	}
 	serverURL := cfg.URL
 	if serverURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("data_dir: %w", err)
+		}
+		lock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		c.lock = lock
 		srv, err := startEmbedded(cfg.DataDir, cfg.Listen)
 		if err != nil {
+			c.shutdownServer()
 			return nil, err
 		}
 		c.srv = srv
@@ -251,6 +261,10 @@ func (c *Conn) shutdownServer() {
 	if c.srv != nil {
 		c.srv.Shutdown()
 		c.srv.WaitForShutdown()
+	}
+	if c.lock != nil {
+		_ = c.lock.Close()
+		c.lock = nil
 	}
 }
 

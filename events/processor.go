@@ -183,12 +183,16 @@ func (p *Processor) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		if err := p.flush(ctx, out); err != nil {
 			return err
 		}
+		// After outputs are stored the checkpoint is saved at once: it is what a restart
+		// resumes from (the newest output's source header is only a safety net, since replays
+		// append backfilled outputs without one).
+		stored := len(out) > 0
 		out = out[:0]
 		p.done.Store(last)
 		if meta.NumPending == 0 {
 			p.caught.Store(true)
 		}
-		if time.Since(lastCheckpoint) > 2*time.Second || meta.NumPending == 0 {
+		if stored || time.Since(lastCheckpoint) > 2*time.Second || meta.NumPending == 0 {
 			p.saveCheckpoint(ctx, kv, last)
 			lastCheckpoint = time.Now()
 		}

@@ -31,10 +31,19 @@ type Projection interface {
 // snapshot is what the projection bucket stores: the state and the last applied stream sequence
 // together, so a restart resumes exactly after the last event the state includes.
 type snapshot struct {
-	Seq   uint64          `json:"seq"`
-	Saved time.Time       `json:"saved"`
-	State json.RawMessage `json:"state"`
+	Seq uint64 `json:"seq"`
+	// Version names the build of the state: a replay writes a new version beside the live one
+	// (key "<name>.next"), and the projector adopts it in one step.
+	Version string          `json:"version,omitempty"`
+	Saved   time.Time       `json:"saved"`
+	State   json.RawMessage `json:"state"`
 }
+
+// NextKey is the key under which a rebuilt version of a projection waits to be adopted.
+func NextKey(name string) string { return name + ".next" }
+
+// errAdopted ends a follow loop after a rebuilt version was adopted.
+var errAdopted = errors.New("events: adopted a rebuilt projection")
 
 // Projector keeps one projection up to date with a stream.
 type Projector struct {
@@ -46,6 +55,9 @@ type Projector struct {
 
 	applied  atomic.Uint64 // last applied stream sequence
 	saved    atomic.Uint64 // sequence of the last saved snapshot
+	version  string        // version of the state (only the Run goroutine touches it)
+	shown    atomic.Value  // version, for readers on other goroutines
+	adopt    chan snapshot // rebuilt versions to switch to
 	pending  atomic.Uint64 // events in the stream not yet applied, as of the last delivery
 	caughtUp atomic.Bool
 
@@ -60,6 +72,7 @@ func (c *Conn) NewProjector(proj Projection, stream string, subjects []string, l
 		conn: c, proj: proj, stream: stream, subjects: subjects,
 		log:           log.With("component", "projection", "projection", proj.Name()),
 		snapshotEvery: 1_000_000, snapshotInterval: 10 * time.Second,
+		adopt: make(chan snapshot, 1),
 	}
 }
 
@@ -68,6 +81,13 @@ func (p *Projector) Name() string { return p.proj.Name() }
 
 // Lag is the number of events in the stream not yet applied.
 func (p *Projector) Lag() uint64 { return p.pending.Load() }
+
+// Version names the build of the live state: "" for one built live, else the rebuild it
+// switched to.
+func (p *Projector) Version() string {
+	v, _ := p.shown.Load().(string)
+	return v
+}
 
 // Applied is the stream sequence of the last applied event.
 func (p *Projector) Applied() uint64 { return p.applied.Load() }
@@ -84,12 +104,16 @@ func (p *Projector) Run(ctx context.Context) error {
 		return fmt.Errorf("projection %s: %w", p.proj.Name(), err)
 	}
 	p.restore(ctx, kv)
+	go p.watchNext(ctx, kv)
 	for {
 		err := p.follow(ctx, kv)
 		if ctx.Err() != nil {
 			// A detached context: the final snapshot must still be written after shutdown began.
 			p.save(context.WithoutCancel(ctx), kv)
 			return nil
+		}
+		if errors.Is(err, errAdopted) {
+			continue
 		}
 		p.log.Warn("projection consumer stopped; restarting", "error", err)
 		select {
@@ -100,28 +124,90 @@ func (p *Projector) Run(ctx context.Context) error {
 }
 
 func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	entry, err := kv.Get(cctx, p.proj.Name())
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return
-	}
-	var snap snapshot
-	if err == nil {
-		err = json.Unmarshal(entry.Value(), &snap)
-	}
-	if err == nil {
-		err = p.proj.Restore(snap.State)
+	live, err := getSnapshot(ctx, kv, p.proj.Name())
+	if err == nil && live != nil {
+		err = p.proj.Restore(live.State)
 	}
 	if err != nil {
 		// Rebuilding from the start is always correct, only slower.
 		p.log.Warn("projection snapshot unreadable; rebuilding from the start", "error", err)
 		_ = p.proj.Restore(nil)
+		live = nil
+	}
+	if live != nil {
+		p.applied.Store(live.Seq)
+		p.saved.Store(live.Seq)
+		p.version = live.Version
+		p.shown.Store(live.Version)
+		p.log.Info("projection restored", "stream_seq", live.Seq)
+	}
+	// A version rebuilt while the daemon was down is adopted now.
+	if next, err := getSnapshot(ctx, kv, NextKey(p.proj.Name())); err == nil && next != nil && next.Version != p.version {
+		p.switchTo(ctx, kv, *next)
+	}
+}
+
+func getSnapshot(ctx context.Context, kv jetstream.KeyValue, key string) (*snapshot, error) {
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	entry, err := kv.Get(cctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var snap snapshot
+	if err := json.Unmarshal(entry.Value(), &snap); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", key, err)
+	}
+	return &snap, nil
+}
+
+// watchNext hands rebuilt versions to the follow loop as a replay writes them.
+func (p *Projector) watchNext(ctx context.Context, kv jetstream.KeyValue) {
+	w, err := kv.Watch(ctx, NextKey(p.proj.Name()), jetstream.UpdatesOnly())
+	if err != nil {
+		p.log.Warn("cannot watch for rebuilt versions; a replay is adopted at the next start", "error", err)
 		return
 	}
-	p.applied.Store(snap.Seq)
-	p.saved.Store(snap.Seq)
-	p.log.Info("projection restored", "stream_seq", snap.Seq)
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			var snap snapshot
+			if json.Unmarshal(e.Value(), &snap) != nil {
+				continue
+			}
+			select {
+			case p.adopt <- snap:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// switchTo replaces the state with a rebuilt version in one step and saves it as the live one.
+func (p *Projector) switchTo(ctx context.Context, kv jetstream.KeyValue, next snapshot) {
+	if err := p.proj.Restore(next.State); err != nil {
+		p.log.Error("rebuilt projection unreadable; keeping the live one", "version", next.Version, "error", err)
+		return
+	}
+	p.applied.Store(next.Seq)
+	p.saved.Store(0)
+	p.version = next.Version
+	p.shown.Store(next.Version)
+	p.save(ctx, kv)
+	p.log.Info("switched to rebuilt projection", "version", next.Version, "stream_seq", next.Seq)
 }
 
 func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
@@ -148,6 +234,14 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 	lastSave := time.Now()
 	for {
 		// Wake up after a quiet second to save what a burst of live events left unsaved.
+		select {
+		case next := <-p.adopt:
+			if next.Version != p.version {
+				p.switchTo(ctx, kv, next)
+				return errAdopted
+			}
+		default:
+		}
 		nctx, cancel := context.WithTimeout(ctx, time.Second)
 		msg, err := it.Next(jetstream.NextContext(nctx))
 		cancel()
@@ -199,7 +293,7 @@ func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {
 		p.log.Error("projection snapshot failed", "error", err)
 		return
 	}
-	b, err := json.Marshal(snapshot{Seq: seq, Saved: time.Now().UTC(), State: state})
+	b, err := json.Marshal(snapshot{Seq: seq, Version: p.version, Saved: time.Now().UTC(), State: state})
 	if err != nil {
 		p.log.Error("projection snapshot failed", "error", err)
 		return

@@ -73,15 +73,7 @@ func (d *Deriver) Handle(data []byte, seq uint64) ([]events.Outgoing, error) {
 	now := d.now().UTC()
 	out := make([]events.Outgoing, 0, len(hits))
 	for _, h := range hits {
-		m := events.Match{
-			Topic: h.Topic, QueryVersion: c.versions[h.Topic], ArticleID: a.ID, ArticleSeq: seq,
-			URL: a.URL, Title: a.Title, Summary: snippet(a.Summary, 300), Source: a.FeedID,
-			PublishedAt: a.PublishedAt, FirstSeenAt: a.FirstSeenAt, MatchedAt: now,
-		}
-		for _, t := range h.Terms {
-			m.Matched = append(m.Matched, events.MatchedTerm{Term: t.Term, Field: t.Field})
-		}
-		msg, err := events.MatchMessage(m)
+		msg, err := events.MatchMessage(NewMatch(a, seq, h, c.versions[h.Topic], now))
 		if err != nil {
 			return nil, err
 		}
@@ -89,6 +81,19 @@ func (d *Deriver) Handle(data []byte, seq uint64) ([]events.Outgoing, error) {
 		d.matches.WithLabelValues(h.Topic).Inc()
 	}
 	return out, nil
+}
+
+// NewMatch is the match event of article a (stored at seq) for a hit under a query version.
+func NewMatch(a events.Article, seq uint64, h topics.Hit, version string, now time.Time) events.Match {
+	m := events.Match{
+		Topic: h.Topic, QueryVersion: version, ArticleID: a.ID, ArticleSeq: seq,
+		URL: a.URL, Title: a.Title, Summary: snippet(a.Summary, 300), Source: a.FeedID,
+		PublishedAt: a.PublishedAt, FirstSeenAt: a.FirstSeenAt, MatchedAt: now,
+	}
+	for _, t := range h.Terms {
+		m.Matched = append(m.Matched, events.MatchedTerm{Term: t.Term, Field: t.Field})
+	}
+	return m
 }
 
 // snippet cuts s to at most n runes at a word boundary.

@@ -53,6 +53,10 @@ Usage:
                                            show which topics each item matches, and why
   newswatch alerts tail [--config FILE] [--topic ID] [--since T] [--json]
                                            follow alerts as they fire
+  newswatch replay   --projection NAME [--from T|SEQ] [--to T|SEQ] [--topic ID] [--dry-run] [--json]
+                                           rebuild a projection, backfill matches, backtest alerts
+  newswatch export   [--from T|SEQ] [--to T|SEQ] [--subject SUBJ] [--output FILE]
+                                           events as NDJSON (CloudEvents), for warehouses
   newswatch version                        print the version
 
 --config may also come from NEWSWATCH_CONFIG. Run "newswatch COMMAND --help" for a command's flags.
@@ -73,6 +77,10 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdTopics(ctx, args[1:], stdout, stderr)
 	case "alerts":
 		return cmdAlerts(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return cmdReplay(ctx, args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "newswatch %s\n", buildVersion())
 		return exitOK

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts"
+	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/projections/alertlog"
+	"github.com/newswatch/newswatch/projections/feedhealth"
+	"github.com/newswatch/newswatch/projections/summaries"
+)
+
+// rebuildable are the projections `replay` can rebuild, with their input.
+var rebuildable = map[string]struct {
+	stream  string
+	subject string
+	make    func() events.Projection
+}{
+	feedhealth.Name: {events.PollStream, events.PollSubjectPrefix + "*", func() events.Projection { return feedhealth.New() }},
+	summaries.Name:  {events.MatchStream, events.MatchSubjectPrefix + "*", func() events.Projection { return summaries.New() }},
+	alertlog.Name:   {events.AlertStream, events.AlertSubjectPrefix + "*", func() events.Projection { return alertlog.New() }},
+}
+
+// projectionNames lists what --projection accepts; "topics" is short for topic_summaries.
+func projectionNames() []string {
+	names := []string{"matches", "alerts"}
+	for n := range rebuildable {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+type replayFlags struct {
+	config, projection, from, to, topic string
+	dryRun, asJSON                      bool
+}
+
+func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f replayFlags
+	fs := newFlags("replay", "replay --projection NAME [--config FILE] [--from RFC3339|SEQ] [--to RFC3339|SEQ] [--topic ID] [--dry-run] [--json]", stderr)
+	fs.StringVar(&f.config, "config", "", "config file (default $NEWSWATCH_CONFIG, else the built-in default)")
+	fs.StringVar(&f.projection, "projection", "", fmt.Sprintf("what to rebuild: %v (topics = topic_summaries)", projectionNames()))
+	fs.StringVar(&f.from, "from", "", "first event: stream sequence or RFC 3339 time")
+	fs.StringVar(&f.to, "to", "", "last event: stream sequence or RFC 3339 time")
+	fs.StringVar(&f.topic, "topic", "", "matches: backfill only this topic (default: every topic)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "alerts: list the alerts the current rules would have fired; deliver nothing")
+	fs.BoolVar(&f.asJSON, "json", false, "alerts --dry-run: print JSON")
+	if code, stop := parseFlags(fs, args); stop {
+		return code
+	}
+	if f.projection == "topics" {
+		f.projection = summaries.Name
+	}
+	if !slices.Contains(projectionNames(), f.projection) {
+		fmt.Fprintf(stderr, "newswatch replay: --projection must be one of %v\n", projectionNames())
+		return exitUsage
+	}
+	if f.projection == "alerts" && !f.dryRun {
+		fmt.Fprintln(stderr, "newswatch replay: alerts can only be replayed as a backtest: add --dry-run (fired alerts are never re-sent)")
+		return exitUsage
+	}
+	var r events.Range
+	var err error
+	if r.FromSeq, r.FromTime, err = events.ParseBound(f.from); err == nil {
+		r.ToSeq, r.ToTime, err = events.ParseBound(f.to)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch replay:", err)
+		return exitUsage
+	}
+	cfg, err := loadConfig(f.config, true)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	conn, err := connectTool(ctx, cfg, "newswatch replay")
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch replay:", err)
+		return exitRuntime
+	}
+	defer conn.Close()
+	progress := newProgress(stderr)
+	var st events.ReplayStats
+	switch f.projection {
+	case "matches":
+		st, err = backfillMatches(ctx, conn, cfg, f.topic, r, progress.report)
+	case "alerts":
+		st, err = backtestAlerts(ctx, conn, cfg, r, progress.report, stdout, f.asJSON)
+	default:
+		p := rebuildable[f.projection]
+		st, err = conn.Rebuild(ctx, p.make(), p.stream, []string{p.subject}, r, progress.report)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "newswatch replay: interrupted; the live projection is unchanged")
+		} else {
+			fmt.Fprintln(stderr, "newswatch replay:", err)
+		}
+		return exitRuntime
+	}
+	finalLine(stderr, "replay "+f.projection, st)
+	return exitOK
+}
+
+// backtestAlerts runs the current alert rules over stored matches in simulated time and prints
+// what they would have fired; nothing is published or delivered.
+func backtestAlerts(ctx context.Context, conn *events.Conn, cfg *config.Config, r events.Range,
+	progress events.Progress, w io.Writer, asJSON bool) (events.ReplayStats, error) {
+	rules := rulesFrom(cfg, quietLogger())
+	if len(rules) == 0 {
+		return events.ReplayStats{}, errors.New("no match alert rules in the config")
+	}
+	engine := alerts.NewEngine(rules, alerts.NewSilences(configSilences(cfg), time.Now))
+	var fired []notify.Alert
+	// fire advances the simulated clock to until, firing each group when it falls due.
+	fire := func(until time.Time) {
+		for next := engine.NextDue(); !next.IsZero() && !next.After(until); next = engine.NextDue() {
+			for _, f := range engine.Due(next) {
+				engine.Fired(f.Alert, f.LastSeq)
+				fired = append(fired, f.Alert)
+			}
+		}
+	}
+	st, err := conn.Replay(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, r, progress,
+		func(e events.Event) (bool, error) {
+			m, err := events.ParseMatch(e.Data)
+			if err != nil {
+				return false, nil
+			}
+			fire(m.MatchedAt)
+			m.Backfill = false // a backtest asks what the rules would have done with every match
+			engine.Observe(m, e.Seq, m.MatchedAt)
+			return true, nil
+		})
+	if err != nil {
+		return st, err
+	}
+	fire(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	printBacktest(w, fired, asJSON)
+	return st, nil
+}
+
+func printBacktest(w io.Writer, fired []notify.Alert, asJSON bool) {
+	perDay := map[string]int{}
+	for _, a := range fired {
+		perDay[a.FiredAt.UTC().Format(time.DateOnly)]++
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		if fired == nil {
+			fired = []notify.Alert{}
+		}
+		_ = enc.Encode(map[string]any{"total": len(fired), "per_day": perDay, "alerts": fired})
+		return
+	}
+	days := make([]string, 0, len(perDay))
+	for d := range perDay {
+		days = append(days, d)
+	}
+	sort.Strings(days)
+	fmt.Fprintf(w, "%d alerts would have fired\n", len(fired))
+	for _, d := range days {
+		fmt.Fprintf(w, "  %s  %d\n", d, perDay[d])
+	}
+	for _, a := range fired {
+		fmt.Fprintf(w, "%s  %s  %s\n", a.FiredAt.UTC().Format(time.DateTime), a.Topic, a.Summary)
+	}
+}
