@@ -93,6 +93,15 @@ func (c *child) waitMetric(t *testing.T, series string, want float64) {
 	}
 }
 
+func (c *child) topicCount(t *testing.T, id string) int64 {
+	t.Helper()
+	var s struct {
+		ArticleCount int64 `json:"article_count"`
+	}
+	getJSON(t, "http://"+c.addr+"/api/v1/topics/"+id, &s)
+	return s.ArticleCount
+}
+
 // A kill -9 in the middle of the daemon's life loses nothing and publishes nothing twice.
 func TestKillNineAndRestart(t *testing.T) {
 	if testing.Short() {
@@ -105,6 +114,7 @@ func TestKillNineAndRestart(t *testing.T) {
 	fs.set("/paper.xml", rss("Paper", item{"Pyongyang sends troops to Russia", "https://news.example.com/a1?utm_source=x", "Copy."}))
 	fs.set("/blog.xml", rss("Blog", item{"Blog", "https://blog.example.org/1", "One."}))
 	fs.noETag["/blog.xml"] = true
+	hook := newHookReceiver(t)
 	dir := t.TempDir()
 	addr := freePort(t)
 	cfg := fmt.Sprintf(`data_dir: %s
@@ -116,7 +126,13 @@ feeds:
   - {id: wire, url: "%s/wire.xml", schedule: "@every 1s"}
   - {id: paper, url: "%s/paper.xml", schedule: "@every 1s"}
   - {id: blog, url: "%s/blog.xml", schedule: "@every 1s"}
-`, filepath.Join(dir, "data"), addr, fs.srv.URL, fs.srv.URL, fs.srv.URL)
+topics:
+  - {id: dprk, name: DPRK, query: 'pyongyang AND russia'}
+alerts:
+  - {topic: dprk, kind: match}
+notify:
+  - {name: hook, type: webhook, url: "%s/hook", secret: "%s"}
+`, filepath.Join(dir, "data"), addr, fs.srv.URL, fs.srv.URL, fs.srv.URL, hook.srv.URL, hookSecret)
 	cfgPath := filepath.Join(dir, "nw.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -127,6 +143,9 @@ feeds:
 	if v, _ := first.metric(t, "newswatch_stream_messages{stream=\"NEWSWATCH_ARTICLES\"}"); v != 6 {
 		t.Fatalf("article stream holds %v messages, want 6 (3 articles + 3 id markers)", v)
 	}
+	hook.waitFor(t, 1)
+	first.waitMetric(t, `newswatch_topic_matches_total{topic="dprk"}`, 1)
+	before := first.topicCount(t, "dprk")
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +159,13 @@ feeds:
 	}
 	if v, _ := second.metric(t, "newswatch_stream_messages{stream=\"NEWSWATCH_ARTICLES\"}"); v != 6 {
 		t.Errorf("article stream holds %v messages after restart, want 6", v)
+	}
+	if got := second.topicCount(t, "dprk"); got != before || got != 1 {
+		t.Errorf("topic count after kill -9 = %d, before %d, want 1", got, before)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(hook.alerts()); n != 1 {
+		t.Errorf("webhook got %d alerts after kill -9 and restart, want 1", n)
 	}
 	// SIGTERM: a clean exit with status 0.
 	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
