@@ -79,11 +79,12 @@ func rss(title string, items ...item) string {
 	return b.String()
 }
 
-func testConfig(t testing.TB, dataDir, base string, extra string) *config.Config {
-	t.Helper()
-	y := fmt.Sprintf(`
+// testYAML is a config with three feeds served from base, polled hourly (tests poll them
+// with PollNow), and the embedded NATS listening on natsAddr ("" for in-process only).
+func testYAML(dataDir, base, natsAddr, extra string) string {
+	return fmt.Sprintf(`
 data_dir: %s
-nats: {listen: ""}
+nats: {listen: "%s"}
 http: {listen: "127.0.0.1:0"}
 fetch: {allow_networks: ["127.0.0.1/32"], timeout: 5s}
 log: {level: warn}
@@ -91,8 +92,12 @@ feeds:
   - {id: wire, url: "%s/wire.xml", schedule: "@every 1h"}
   - {id: paper, url: "%s/paper.xml", schedule: "@every 1h"}
   - {id: blog, url: "%s/blog.xml", schedule: "@every 1h"}
-%s`, dataDir, base, base, base, extra)
-	cfg, err := config.Parse([]byte(y), "test.yaml")
+%s`, dataDir, natsAddr, base, base, base, extra)
+}
+
+func testConfig(t testing.TB, dataDir, base string, extra string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(testYAML(dataDir, base, "", extra)), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,17 +20,7 @@ import (
 // replayConfig is a daemon config whose embedded NATS listens, so tools can reach it.
 func replayConfig(t *testing.T, dataDir, base, natsAddr, extra string) (*config.Config, string) {
 	t.Helper()
-	y := fmt.Sprintf(`
-data_dir: %s
-nats: {listen: "%s"}
-http: {listen: "127.0.0.1:0"}
-fetch: {allow_networks: ["127.0.0.1/32"], timeout: 5s}
-log: {level: warn}
-feeds:
-  - {id: wire, url: "%s/wire.xml", schedule: "@every 1h"}
-  - {id: paper, url: "%s/paper.xml", schedule: "@every 1h"}
-  - {id: blog, url: "%s/blog.xml", schedule: "@every 1h"}
-%s`, dataDir, natsAddr, base, base, base, extra)
+	y := testYAML(dataDir, base, natsAddr, extra)
 	path := writeFile(t, "nw.yaml", y)
 	cfg, err := config.Load(path)
 	if err != nil {
