@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,3 +223,64 @@ func readFile(t *testing.T, p string) []byte {
 }
 
 func readAll(p string) ([]byte, error) { return os.ReadFile(p) }
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestAlertsTail(t *testing.T) {
+	fs := newFeedServer(t)
+	seedFeeds(fs)
+	cfg, path := replayConfig(t, t.TempDir(), fs.srv.URL, freePort(t), topicsYAML+"alerts:\n  - {topic: dprk-russia, kind: match}\n")
+	r := startApp(t, cfg)
+	r.waitPolled(t, 1, "wire", "paper", "blog")
+	r.waitCount(t, "dprk-russia", 3)
+	deadline := time.Now().Add(10 * time.Second)
+	for n := 0; n < 3 && time.Now().Before(deadline); {
+		n = 0
+		for _, a := range r.storedAlerts(t) {
+			n += len(a.Articles)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	first := r.storedAlerts(t)
+	if len(first) == 0 {
+		t.Fatal("no alerts")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- runMain(ctx, []string{"alerts", "tail", "--config", path, "--since", "1h", "--json"}, &out, &errb) }()
+	// History since an hour ago, then a live one.
+	for !strings.Contains(out.String(), first[len(first)-1].ID) && time.Now().Before(deadline.Add(5*time.Second)) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	fs.set("/blog.xml", rss("Blog", item{"Putin and Kim Jong Un review troops", "https://blog.example.org/review", "Kremlin guests at a military parade in Pyongyang."}))
+	pollNow(t, r, "blog", "ok")
+	deadline = time.Now().Add(10 * time.Second)
+	for strings.Count(out.String(), "\n") < len(first)+1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("tail exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != len(first)+1 || !strings.Contains(lines[0], first[0].ID) || !strings.Contains(lines[len(first)], "blog.example.org/review") {
+		t.Errorf("tail printed:\n%s", out.String())
+	}
+}
