@@ -15,6 +15,7 @@ type metrics struct {
 	lastNew      *prometheus.GaugeVec
 	publishErrs  *prometheus.CounterVec
 	itemErrs     *prometheus.CounterVec
+	partial      *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -53,6 +54,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "newswatch_feed_store_errors_total",
 			Help: "Polls whose articles or outcome could not be appended to JetStream; the poll is retried.",
 		}, []string{"feed"}),
+		partial: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_feed_partial_parses_total",
+			Help: "Polls whose document was broken or over the item or nesting limit; its complete items were still used.",
+		}, []string{"feed"}),
 		itemErrs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_feed_items_invalid_total",
 			Help: "Feed items skipped because they had no link, no id and no title.",
@@ -70,4 +75,5 @@ func (m *metrics) init(feedID string) {
 	m.failures.WithLabelValues(feedID)
 	m.publishErrs.WithLabelValues(feedID)
 	m.itemErrs.WithLabelValues(feedID)
+	m.partial.WithLabelValues(feedID)
 }

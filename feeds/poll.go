@@ -111,6 +111,12 @@ func (p *Poller) ingest(ctx context.Context, st *feedState, resp *fetch.Response
 	}
 	poll.Result = events.ResultOK
 	poll.Items = len(doc.Items)
+	if doc.Partial != nil {
+		// A broken or oversized document still yields its complete items; say what was lost.
+		poll.Error = "parsed partially: " + doc.Partial.Error()
+		p.m.partial.WithLabelValues(st.ID).Inc()
+		p.log.Warn("feed parsed partially", "feed", st.ID, "error", doc.Partial)
+	}
 	arts := make([]events.Article, 0, len(doc.Items))
 	for _, it := range doc.Items {
 		a, err := normalize.Article(st.ID, doc.Language, it, poll.StartedAt)

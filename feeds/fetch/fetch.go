@@ -124,6 +124,7 @@ type Response struct {
 // process so all feeds share one connection pool and one per-host limit.
 type Fetcher struct {
 	cfg     Config
+	dialer  *net.Dialer // its Resolver is nil (the system's) but in tests
 	client  *http.Client
 	limiter *hostLimiter
 	now     func() time.Time
@@ -158,6 +159,7 @@ func New(cfg Config) *Fetcher {
 	}
 	return &Fetcher{
 		cfg:     cfg,
+		dialer:  dialer,
 		client:  &http.Client{Transport: transport, CheckRedirect: checkRedirect},
 		limiter: newHostLimiter(cfg.PerHostConcurrency),
 		now:     time.Now,

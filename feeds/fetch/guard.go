@@ -26,6 +26,7 @@ var blockedRanges = func() []blockedRange {
 		{"172.16.0.0/12", "a private address (RFC 1918)"},
 		{"192.0.0.0/24", "an IETF protocol assignment address"},
 		{"192.0.2.0/24", "a documentation address"},
+		{"192.88.99.0/24", "a 6to4 relay anycast address (RFC 7526)"},
 		{"192.168.0.0/16", "a private address (RFC 1918)"},
 		{"198.18.0.0/15", "a benchmarking address"},
 		{"198.51.100.0/24", "a documentation address"},
@@ -37,6 +38,8 @@ var blockedRanges = func() []blockedRange {
 		{"::/96", "an IPv4-compatible address"},
 		{"64:ff9b:1::/48", "a local-use NAT64 address"},
 		{"100::/64", "a discard-only address"},
+		{"2001::/32", "a Teredo address (RFC 4380)"},
+		{"2001:2::/48", "a benchmarking address"},
 		{"2001:db8::/32", "a documentation address"},
 		{"fc00::/7", "a unique-local address"},
 		{"fe80::/10", "a link-local address"},
@@ -54,6 +57,10 @@ var blockedRanges = func() []blockedRange {
 // 64:ff9b::a9fe:a9fe reaches 169.254.169.254, so the embedded IPv4 address is
 // checked instead.
 var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+// sixToFour is the 6to4 prefix (RFC 3056): 2002:AABB:CCDD::/48 is routed to
+// the IPv4 address AA.BB.CC.DD, which is checked instead.
+var sixToFour = netip.MustParsePrefix("2002::/16")
 
 // guard decides which resolved addresses the fetcher may connect to.
 type guard struct {
@@ -111,6 +118,14 @@ func blockedReason(a netip.Addr) (string, bool) {
 		v4 := netip.AddrFrom4([4]byte(b[12:]))
 		if reason, blocked := blockedReason(v4); blocked {
 			return fmt.Sprintf("a NAT64 address of %s, %s", v4, reason), true
+		}
+		return "", false
+	}
+	if sixToFour.Contains(a) {
+		b := a.As16()
+		v4 := netip.AddrFrom4([4]byte(b[2:6]))
+		if reason, blocked := blockedReason(v4); blocked {
+			return fmt.Sprintf("a 6to4 address of %s, %s", v4, reason), true
 		}
 		return "", false
 	}

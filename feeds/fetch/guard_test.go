@@ -28,6 +28,11 @@ func TestGuardCheck(t *testing.T) {
 		"::127.0.0.1", "::10.0.0.1",
 		// NAT64 of refused IPv4 addresses
 		"64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b::10.1.2.3",
+		// 6to4 of refused IPv4 addresses, Teredo, the 6to4 relay anycast
+		"2002:7f00:1::1", "2002:a9fe:a9fe::", "2002:c0a8:101:1::1", "2002:0a00:0001::",
+		"2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:2::1", "192.88.99.1",
+		// IPv4-mapped in its other spellings
+		"::ffff:7f00:1", "0:0:0:0:0:ffff:a9fe:a9fe",
 	}
 	allowed := []string{
 		"1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.1", "100.63.255.255", "100.128.0.0",
@@ -36,6 +41,7 @@ func TestGuardCheck(t *testing.T) {
 		"223.255.255.255", "151.101.1.69",
 		"2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "2001:4860:4860::8888",
 		"::ffff:8.8.8.8", "::ffff:151.101.1.69", "64:ff9b::808:808",
+		"2002:808:808::1", "2001:4860::1", "2001:3::1",
 	}
 	g := newGuard(false, nil)
 	for _, s := range refused {

@@ -10,13 +10,14 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
 )
 
-// toUTF8 returns the document as UTF-8 and, when it has an XML declaration naming another
-// encoding, rewrites that declaration to say utf-8, so that gofeed never transcodes again and
-// never fails on a label it does not know.
+// toUTF8 returns the document as UTF-8 and the name of the encoding it was read in and, when
+// it has an XML declaration naming another encoding, rewrites that declaration to say utf-8,
+// so that gofeed never transcodes again and never fails on a label it does not know.
 //
 // The encoding is chosen, most certain evidence first:
 //  1. a byte order mark, or the zero bytes of UTF-16/32 text that starts with "<";
@@ -25,47 +26,52 @@ import (
 //     iso-8859-1 but written in UTF-8 are common;
 //  3. the XML declaration, when it names an encoding that can have written that declaration;
 //  4. the charset parameter of Content-Type;
-//  5. UTF-8, where each byte that is not valid UTF-8 is read as windows-1252 instead of failing
+//  5. detection among the legacy encodings of news sites (detect.go), for a body that is
+//     mostly not UTF-8;
+//  6. UTF-8, where each byte that is not valid UTF-8 is read as windows-1252 instead of failing
 //     the whole feed (a stray Latin-1 byte is the commonest encoding error in the wild).
 //
 // The declaration beats Content-Type, unlike RFC 7303: it is written next to the bytes, the
 // header is often a server-wide default.
-func toUTF8(body []byte, contentType string) ([]byte, error) {
+func toUTF8(body []byte, contentType string) (doc []byte, encName string, err error) {
 	if rest, ok := bytes.CutPrefix(body, []byte("\xef\xbb\xbf")); ok {
-		return fixDeclaration(repairUTF8(rest)), nil
+		return fixDeclaration(repairUTF8(rest)), "utf-8", nil
 	}
 	if enc, name := sniffUnicode(body); enc != nil {
-		out, err := enc.NewDecoder().Bytes(body)
-		if err != nil {
-			return nil, fmt.Errorf("decode %s: %w", name, err)
-		}
-		return fixDeclaration(repairUTF8(out)), nil
+		return decodeWith(enc, name, body)
 	}
 	if utf8WithNonASCII(body) {
-		return fixDeclaration(body), nil
+		return fixDeclaration(body), "utf-8", nil
 	}
 	if label, _, _ := xmlDeclEncoding(body); label != "" {
-		if enc, isUTF8 := lookupEncoding(label); isUTF8 {
-			return fixDeclaration(repairUTF8(body)), nil
+		if enc, name := lookupEncoding(label); name == "utf-8" {
+			return fixDeclaration(repairUTF8(body)), name, nil
 		} else if enc != nil {
-			return decodeWith(enc, label, body)
+			return decodeWith(enc, name, body)
 		}
 	}
 	if label := contentTypeCharset(contentType); label != "" {
-		if enc, isUTF8 := lookupEncoding(label); enc != nil && !isUTF8 {
-			return decodeWith(enc, label, body)
+		if enc, name := lookupEncoding(label); enc != nil && name != "utf-8" {
+			return decodeWith(enc, name, body)
 		}
 	}
-	return fixDeclaration(repairUTF8(body)), nil
+	if enc, name := detectLegacy(body); enc != nil {
+		return decodeWith(enc, name, body)
+	}
+	name := "utf-8"
+	if valid, invalid := utf8Evidence(body); invalid > 0 && valid == 0 {
+		name = "windows-1252" // what repairUTF8 reads every non-ASCII byte as
+	}
+	return fixDeclaration(repairUTF8(body)), name, nil
 }
 
-// decodeWith transcodes body from enc to UTF-8.
-func decodeWith(enc encoding.Encoding, label string, body []byte) ([]byte, error) {
+// decodeWith transcodes body from enc, called name, to UTF-8.
+func decodeWith(enc encoding.Encoding, name string, body []byte) ([]byte, string, error) {
 	out, err := enc.NewDecoder().Bytes(body)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", label, err)
+		return nil, "", fmt.Errorf("decode %s: %w", name, err)
 	}
-	return fixDeclaration(repairUTF8(out)), nil
+	return fixDeclaration(repairUTF8(out)), name, nil
 }
 
 // sniffUnicode recognizes UTF-32 and UTF-16, by byte order mark or, without one, by the zero
@@ -97,14 +103,16 @@ func sniffUnicode(b []byte) (encoding.Encoding, string) {
 const asciiProbe = `<?xml version="1.0" encoding="x"?><rss>`
 
 // lookupEncoding finds the encoding for a charset label, by the WHATWG names browsers use and
-// then by the IANA registry. It returns isUTF8 for UTF-8, and a nil encoding for unknown labels
-// and for encodings that are not ASCII-compatible (UTF-16 declared in ASCII bytes is a lie).
-func lookupEncoding(label string) (enc encoding.Encoding, isUTF8 bool) {
+// then by the IANA registry, and returns it with its canonical name (the WHATWG name, else the
+// label in lower case). It returns a nil encoding named "utf-8" for UTF-8, and a nil encoding
+// named "" for unknown labels and for encodings that are not ASCII-compatible (UTF-16 declared
+// in ASCII bytes is a lie).
+func lookupEncoding(label string) (enc encoding.Encoding, name string) {
 	label = strings.TrimSpace(label)
 	if label == "" {
-		return nil, false
+		return nil, ""
 	}
-	enc, name := charset.Lookup(label)
+	enc, name = charset.Lookup(label)
 	if enc == nil {
 		enc, name = charset.Lookup(labelAlias(label))
 	}
@@ -115,14 +123,18 @@ func lookupEncoding(label string) (enc encoding.Encoding, isUTF8 bool) {
 	}
 	switch {
 	case enc == nil, name == "replacement":
-		return nil, false
+		return nil, ""
 	case name == "utf-8" || strings.EqualFold(label, "utf8"):
-		return nil, true
+		return nil, "utf-8"
+	case name == "gbk":
+		// GBK's decoder is gb18030's (WHATWG Encoding Standard); x/text's GBK decoder lacks
+		// the four-byte sequences, so labels meaning GBK (gb2312, ...) get gb18030's.
+		return simplifiedchinese.GB18030, "gb18030"
 	}
 	if s, err := enc.NewDecoder().String(asciiProbe); err != nil || s != asciiProbe {
-		return nil, false
+		return nil, ""
 	}
-	return enc, false
+	return enc, name
 }
 
 // labelAlias spells labels that feeds use but the WHATWG list does not know the way it does:

@@ -83,7 +83,7 @@ func TestParseCharset(t *testing.T) {
 		{"utf-32le", utf32Bytes(cyrillicRSS, false), "", "Новости"},
 		{"stray latin-1 byte in utf-8", []byte("<rss><channel><title>Caf\xe9 \u2013 Men\xfc</title></channel></rss>"), "", "Café – Menü"},
 		{"undeclared latin-1", []byte("<rss><channel><title>Caf\xe9</title></channel></rss>"), "", "Café"},
-		{"euc-kr", readFeed(t, "feedparser/euc-kr-item.xml"), "", ""},
+		{"euc-kr", readFeed(t, "feedparser/tests/encoding/euc-kr-item.xml"), "", ""},
 		{"json feed with charset", []byte(`{"version":"https://jsonfeed.org/version/1.1","title":"Новости","items":[]}`), "application/feed+json; charset=utf-8", "Новости"},
 	}
 	for _, tc := range tests {
@@ -97,7 +97,7 @@ func TestParseCharset(t *testing.T) {
 			}
 		})
 	}
-	f := mustParse(t, readFeed(t, "feedparser/euc-kr-item.xml"), "", "")
+	f := mustParse(t, readFeed(t, "feedparser/tests/encoding/euc-kr-item.xml"), "", "")
 	if got := f.Items[0].Summary; got != "\ub144" {
 		t.Errorf("euc-kr description = %q, want %q", got, "\ub144")
 	}

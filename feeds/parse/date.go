@@ -68,6 +68,11 @@ func parseDate(raw string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
+	for _, layout := range []string{time.RFC3339Nano, time.RFC1123Z, time.RFC1123} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
 	loc := time.UTC
 	if k := koreanDate.Replace(s); k != s {
 		s, loc = strings.TrimSpace(k), kst

@@ -27,7 +27,7 @@ var dateDifferences = map[string]string{
 
 // TestParseDateVectors runs feedparser's date vectors through Parse, as an item's pubDate.
 func TestParseDateVectors(t *testing.T) {
-	sc := bufio.NewScanner(bytes.NewReader(readFeed(t, "feedparser/date_vectors.tsv")))
+	sc := bufio.NewScanner(bytes.NewReader(readFeed(t, "feedparser/_derived/date_vectors.tsv")))
 	sc.Scan() // header
 	n := 0
 	for sc.Scan() {

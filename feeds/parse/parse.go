@@ -2,9 +2,12 @@
 // document into a Feed. It is pure: bytes in, values out, no network.
 //
 // It wraps gofeed and fixes what matters for a news monitor: it decodes documents gofeed
-// rejects (UTF-16/32, charsets named only by Content-Type, stray non-UTF-8 bytes, unknown
-// encoding labels), reads dates gofeed cannot, makes links absolute, uses a permalink guid as
-// the link, and says which feed an HTML page links to.
+// rejects (UTF-16/32, charsets named only by Content-Type, legacy encodings named nowhere,
+// stray non-UTF-8 bytes, unknown encoding labels), reads dates gofeed cannot, makes links
+// absolute, uses a permalink guid as the link, reads the complete items of a broken or
+// truncated document, bounds the work a hostile one can cause (MaxItems, MaxDepth), and says
+// which feed an HTML page links to. The feedparser conformance test in feeds/normalize
+// measures the result (testdata/feeds/README.md).
 package parse
 
 import (
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
 	gfjson "github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 )
@@ -35,6 +39,15 @@ type Feed struct {
 	// Language is the declared language (RSS <language>, dc:language, Atom xml:lang, JSON
 	// Feed language), as given.
 	Language string
+	// Encoding is the character encoding the document was read in, by its WHATWG name
+	// (utf-8, windows-1251, euc-kr, ...; utf-16le, utf-32be for those): the one named by the
+	// byte order mark, the XML declaration or the Content-Type, or else detected.
+	Encoding string
+	// Partial is nil when Parse read the whole document. Otherwise it says why Parse read only
+	// a part: the document is broken or truncated, nests elements deeper than MaxDepth, or
+	// has more than MaxItems items. Items then hold the items that were complete before that
+	// point; the feed's own fields are read as far as they go.
+	Partial error
 	// Items are in document order.
 	Items []Item
 }
@@ -65,17 +78,29 @@ type Item struct {
 	Language string
 }
 
+// MaxItems is the most items Parse reads from a document. Feeds list their newest items
+// first and rarely hold more than a few hundred; a document with more is an archive or an
+// attack, and reading the first MaxItems bounds the work one poll can cause.
+const MaxItems = 10_000
+
+// MaxDepth is the deepest element nesting Parse follows. Feeds nest a dozen levels at most;
+// deeper nesting only costs the parser memory and stack.
+const MaxDepth = 256
+
 // Parse parses body, a feed served with the given Content-Type from feedURL. feedURL is the
 // base for relative links; when it is not an http(s) URL (a file:// feed, or empty), the feed's
 // own site link is used instead.
 //
-// A broken or truncated document is an error, not a partial feed: the fetcher's next poll will
-// see the whole document, and publishing half of it would hide the breakage.
+// A broken or truncated document still yields what it holds: the feed's own fields and every
+// item that was complete before the fault (an item cut off midway is dropped, never half
+// published), with Feed.Partial saying what was wrong; so does a document beyond MaxItems or
+// MaxDepth. Parse returns an error only when nothing can be read: an empty document, one that
+// is no feed (ErrNotAFeed), or one broken before its title, link or first item.
 func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: empty document", ErrNotAFeed)
 	}
-	doc, err := toUTF8(body, contentType)
+	doc, enc, err := toUTF8(body, contentType)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
@@ -83,19 +108,58 @@ func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
 	if kind == gofeed.FeedTypeUnknown {
 		return nil, notAFeed(doc, contentType, feedURL)
 	}
+	var partial error
+	if kind != gofeed.FeedTypeJSON {
+		doc = xmlChars(doc)
+		if kind == gofeed.FeedTypeAtom {
+			doc = decodeBase64Modes(fixAtomNamespace(doc))
+		}
+		if tooDeep, items := xmlShape(doc, MaxDepth); tooDeep || items > MaxItems {
+			partial = limitError(tooDeep, items)
+			doc = cutXML(doc, MaxItems, MaxDepth)
+		}
+	}
 	gf, err := runGofeed(doc)
 	if err != nil {
-		return nil, fmt.Errorf("parse: broken or truncated %s document: %w", kindName(kind), err)
+		partial = fmt.Errorf("parse: broken or truncated %s document: %w", kindName(kind), err)
+		if gf, err = runGofeed(recoverDoc(kind, doc)); err != nil || (gf.Title == "" && gf.Link == "" && len(gf.Items) == 0) {
+			return nil, partial
+		}
 	}
 	if jf, ok := gf.OriginalFeed().(*gfjson.Feed); ok && jf.Version == "" && len(jf.Items) == 0 {
 		return nil, fmt.Errorf("%w (JSON without JSON Feed fields)", ErrNotAFeed)
 	}
-	return convertFeed(gf, feedURL), nil
+	if len(gf.Items) > MaxItems { // a JSON Feed: XML was cut before parsing
+		partial = limitError(false, len(gf.Items))
+		gf.Items = gf.Items[:MaxItems]
+	}
+	f := convertFeed(gf, feedURL)
+	f.Encoding = enc
+	f.Partial = partial
+	return f, nil
+}
+
+func limitError(tooDeep bool, items int) error {
+	if tooDeep {
+		return fmt.Errorf("parse: elements nested deeper than %d levels; read up to the first such element", MaxDepth)
+	}
+	return fmt.Errorf("parse: %d items, more than %d; read the first %d", items, MaxItems, MaxItems)
+}
+
+// recoverDoc returns the readable part of a broken document of the given kind, or nil.
+func recoverDoc(kind gofeed.FeedType, doc []byte) []byte {
+	if kind == gofeed.FeedTypeJSON {
+		return recoverJSON(doc)
+	}
+	return cutXML(doc, MaxItems, MaxDepth)
 }
 
 // runGofeed runs gofeed on a UTF-8 document. The recover is a last line of defence: a panic in
 // a third-party parser on hostile input must not take the daemon down.
 func runGofeed(doc []byte) (f *gofeed.Feed, err error) {
+	if doc == nil {
+		return nil, errors.New("nothing to recover")
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = nil, fmt.Errorf("feed parser failed: %v", r)
@@ -121,7 +185,7 @@ func convertFeed(gf *gofeed.Feed, feedURL string) *Feed {
 	f := &Feed{
 		Title:    gf.Title,
 		Link:     resolveRef(base, gf.Link),
-		Language: strings.TrimSpace(gf.Language),
+		Language: languageTag(gf.Language),
 		Items:    make([]Item, 0, len(gf.Items)),
 	}
 	var rssItems []*rss.Item
@@ -137,6 +201,7 @@ func convertFeed(gf *gofeed.Feed, feedURL string) *Feed {
 			continue
 		}
 		it := convertItem(gi, base)
+		applyExtensions(&it, gi.Extensions)
 		if len(rssItems) == len(gf.Items) && rssItems[i] != nil {
 			applyRSS(&it, rssItems[i])
 		}
@@ -198,16 +263,34 @@ func convertItem(gi *gofeed.Item, base *url.URL) Item {
 		if p == nil {
 			continue
 		}
-		if name := strings.TrimSpace(p.Name); name != "" {
+		if name := authorName(p.Name); name != "" {
 			it.Authors = append(it.Authors, name)
-		} else if email := strings.TrimSpace(p.Email); email != "" {
-			it.Authors = append(it.Authors, email)
+		} else if email := authorName(p.Email); email != "" {
+			it.Authors = append(it.Authors, email) // a name when it is "Name <mail>"
 		}
 	}
 	if gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Language) > 0 {
-		it.Language = strings.TrimSpace(gi.DublinCoreExt.Language[0])
+		it.Language = languageTag(gi.DublinCoreExt.Language[0])
 	}
 	return it
+}
+
+// authorName returns the name in an author string, without the e-mail address of the
+// "Name <mail@example.com>" form (gofeed already reads "mail@example.com (Name)").
+func authorName(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '<'); i > 0 && strings.HasSuffix(s, ">") && strings.Contains(s[i:], "@") {
+		if name := strings.TrimSpace(s[:i]); name != "" {
+			return strings.Trim(name, `"`)
+		}
+	}
+	return s
+}
+
+// languageTag returns a language as declared, trimmed, with the underscores of POSIX locale
+// names (en_US) made the hyphens of a BCP 47 tag (en-US).
+func languageTag(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "_", "-")
 }
 
 // itemTime returns gofeed's parsed time in UTC, else the raw string read by parseDate.
@@ -237,9 +320,61 @@ func applyRSS(it *Item, ri *rss.Item) {
 	}
 }
 
+// applyExtensions fills in what an item says only through extensions: a media:title when it
+// has no title, iTunes and Media RSS categories, and DCMI Terms dates (dcterms:issued,
+// dcterms:created, dcterms:modified) when it has no RSS or Atom ones.
+func applyExtensions(it *Item, exts ext.Extensions) {
+	if len(exts) == 0 {
+		return
+	}
+	media, itunes, dcterms := exts["media"], exts["itunes"], exts["dcterms"]
+	if strings.TrimSpace(it.Title) == "" {
+		if v := extValue(media["title"]); v != "" {
+			it.Title = v
+		}
+	}
+	for _, e := range media["category"] {
+		it.Categories = append(it.Categories, e.Value)
+	}
+	it.Categories = appendITunesCategories(it.Categories, itunes["category"], 0)
+	if it.Published == nil {
+		it.Published = itemTime(nil, extValue(dcterms["issued"]))
+	}
+	if it.Published == nil {
+		it.Published = itemTime(nil, extValue(dcterms["created"]))
+	}
+	if it.Updated == nil {
+		it.Updated = itemTime(nil, extValue(dcterms["modified"]))
+	}
+}
+
+// maxCategoryDepth bounds the nesting of iTunes categories followed.
+const maxCategoryDepth = 4
+
+func appendITunesCategories(out []string, cats []ext.Extension, depth int) []string {
+	if depth >= maxCategoryDepth {
+		return out
+	}
+	for _, c := range cats {
+		if t := c.Attrs["text"]; t != "" {
+			out = append(out, t)
+		}
+		out = appendITunesCategories(out, c.Children["category"], depth+1)
+	}
+	return out
+}
+
+// extValue returns the trimmed text of the first of exts, or "".
+func extValue(exts []ext.Extension) string {
+	if len(exts) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(exts[0].Value)
+}
+
 // applyJSON adds the item language and escapes JSON Feed's plain-text fields into HTML.
 func applyJSON(it *Item, ji *gfjson.Item) {
-	it.Language = strings.TrimSpace(ji.Language)
+	it.Language = languageTag(ji.Language)
 	it.Title = html.EscapeString(ji.Title)
 	it.Summary = html.EscapeString(ji.Summary)
 	if ji.ContentHTML == "" {

@@ -2,11 +2,16 @@ package parse
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newswatch/newswatch/feeds/fetch"
 )
 
 // testdata is the repository's feed corpus (see its README.md).
@@ -77,34 +82,38 @@ var testdataCases = []struct {
 			{i: 0, title: "Россия и КНДР провели совместные учения", published: "2024-07-17T06:30:00Z"},
 			{i: 2, link: "https://ru.example.com/world/2024/07/eksperty", published: "-"},
 		}},
-	{file: "gofeed/rss_channel_item_xml_base.xml", url: feedURL, title: "t", items: 1, want: []itemWant{
+	{file: "newswatch/world-news-cp1251.rss", url: "https://ru.example.com/feeds/world.rss", // no charset: detected
+		title: "Пример Новости — Мир", link: "https://ru.example.com/world/", lang: "ru", items: 3, want: []itemWant{
+			{i: 0, title: "Россия и КНДР провели совместные учения"},
+		}},
+	{file: "gofeed/testdata/parser/rss/rss_channel_item_xml_base.xml", url: feedURL, title: "t", items: 1, want: []itemWant{
 		{i: 0, title: "i", link: "http://example.org/feeds/post/1"}, // xml:base beats the feed URL
 	}},
-	{file: "gofeed/rss_feed_bom.xml", title: "Feed Title", items: 0},
-	{file: "gofeed/atom10_feed_entry_link.xml", items: 1, want: []itemWant{{i: 0, link: "http://www.example.org"}}},
-	{file: "gofeed/rdf_item_links.xml", items: 1},
-	{file: "gofeed/json11_feed.json", title: "title", link: "https://sample-json-feed.com", items: 1, want: []itemWant{
+	{file: "gofeed/testdata/parser/universal/rss_feed_bom.xml", title: "Feed Title", items: 0},
+	{file: "gofeed/testdata/translator/atom/feed_item_link_-_atom10_feed_entry_link.xml", items: 1, want: []itemWant{{i: 0, link: "http://www.example.org"}}},
+	{file: "gofeed/testdata/parser/rss/rdf_item_links.xml", items: 1},
+	{file: "gofeed/testdata/parser/universal/json11_feed.json", title: "title", link: "https://sample-json-feed.com", items: 1, want: []itemWant{
 		{i: 0, title: "title", guid: "id", link: "https://sample-json-feed.com/id",
 			published: "2019-10-12T07:20:50.52Z", updated: "2019-10-12T07:20:50.52Z"},
 	}},
-	{file: "feedparser/example.json", title: "My Example Feed", link: "https://example.org/", items: 2, want: []itemWant{
+	{file: "feedparser/tests/json/example.json", title: "My Example Feed", link: "https://example.org/", items: 2, want: []itemWant{
 		{i: 0, title: "post 2", guid: "2", link: "https://example.org/second-item", published: "-"},
 		{i: 1, guid: "1", link: "https://example.org/initial-post"},
 	}},
-	{file: "feedparser/rdf_item_link.xml", items: 1, want: []itemWant{{i: 0, link: "http://example.com/1"}}},
-	{file: "feedparser/item_guid_isPermaLink_map_link.xml", items: 1, want: []itemWant{
+	{file: "feedparser/tests/wellformed/rdf/rdf_item_link.xml", items: 1, want: []itemWant{{i: 0, link: "http://example.com/1"}}},
+	{file: "feedparser/tests/wellformed/rss/item_guid_isPermaLink_map_link.xml", items: 1, want: []itemWant{
 		{i: 0, guid: "http://guid.example.com/", perma: true, link: "http://guid.example.com/"},
 	}},
-	{file: "feedparser/item_guid_not_permalink.xml", items: 1, want: []itemWant{
+	{file: "feedparser/tests/wellformed/rss/item_guid_not_permalink.xml", items: 1, want: []itemWant{
 		{i: 0, guid: "http://guid.example.com/", perma: false, link: ""},
 	}},
-	{file: "feedparser/http_item_link_base_docuri.xml", url: "http://127.0.0.1:8097/feed.xml", items: 1, want: []itemWant{
+	{file: "feedparser/tests/wellformed/base/http_item_link_base_docuri.xml", url: "http://127.0.0.1:8097/feed.xml", items: 1, want: []itemWant{
 		{i: 0, link: "http://127.0.0.1:8097/relative/uri"},
 	}},
-	{file: "feedparser/utf-16le-bom.xml", items: 0},
-	{file: "feedparser/utf-16be-autodetect.xml", items: 0},
-	{file: "feedparser-x80/x80_koi8-r.xml", title: "\u2500", items: 0},
-	{file: "feedparser-x80/x80_windows-1251.xml", title: "\u0402", items: 0},
+	{file: "feedparser/tests/encoding/utf-16le-bom.xml", items: 0},
+	{file: "feedparser/tests/encoding/utf-16be-autodetect.xml", items: 0},
+	{file: "feedparser-x80/tests/encoding/x80_koi8-r.xml", title: "\u2500", items: 0},
+	{file: "feedparser-x80/tests/encoding/x80_windows-1251.xml", title: "\u0402", items: 0},
 }
 
 func TestParseTestdata(t *testing.T) {
@@ -235,26 +244,26 @@ func TestParseNotAFeed(t *testing.T) {
 	}
 }
 
-func TestParseBroken(t *testing.T) {
-	full := readFeed(t, "newswatch/world-news.rss")
-	for _, n := range []int{len(full) - 20, len(full) / 2, 300} {
-		_, err := Parse(full[:n], "", feedURL)
-		if err == nil || !strings.HasPrefix(err.Error(), "parse: broken or truncated RSS document: ") {
-			t.Errorf("truncated at %d: err = %v", n, err)
-		}
+// TestParseHTMLPageServed fetches a site's HTML page, as a user who configured the page
+// instead of its feed gets it, and parses it: a not-a-feed error naming the feed to use.
+func TestParseHTMLPageServed(t *testing.T) {
+	page := readFeed(t, "newswatch/world-page.html")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	}))
+	defer srv.Close()
+	f := fetch.New(fetch.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	defer f.CloseIdleConnections()
+	resp, err := f.Fetch(t.Context(), fetch.Request{URL: srv.URL + "/world/"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := Parse(full[:120], "", feedURL); err == nil { // cut before the root element
-		t.Error("truncated before the root: no error")
+	feed, err := Parse(resp.Body, resp.ContentType, resp.FinalURL)
+	if !errors.Is(err, ErrNotAFeed) || feed != nil {
+		t.Fatalf("Parse = %v, %v; want ErrNotAFeed", feed, err)
 	}
-	atom := readFeed(t, "newswatch/asia-wire.atom")
-	if _, err := Parse(atom[:len(atom)/2], "", ""); err == nil || !strings.Contains(err.Error(), "truncated Atom document") {
-		t.Errorf("truncated Atom: err = %v", err)
-	}
-	if _, err := Parse([]byte(`{"version":"https://jsonfeed.org/version/1","items":[{"id":`), "", ""); err == nil ||
-		!strings.Contains(err.Error(), "JSON Feed document") {
-		t.Errorf("truncated JSON Feed: err = %v", err)
-	}
-	if _, err := Parse(readFeed(t, "feedparser/rss_incomplete_cdata.xml"), "", ""); err == nil {
-		t.Error("incomplete CDATA: no error")
+	if want := "parse: not a feed (HTML page); it links a feed at " + srv.URL + "/feeds/world.rss"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
 	}
 }
