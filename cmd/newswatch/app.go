@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -234,23 +236,32 @@ func (a *App) Reload(cfg *config.Config) error {
 	merged.Topics, merged.Alerts, merged.Silences = cfg.Topics, cfg.Alerts, cfg.Silences
 	a.cfg = &merged
 	a.mu.Unlock()
-	if !sameFeeds(old, cfg) {
-		a.log.Warn("config reload: feed changes take effect after a restart; topics were reloaded")
+	if pending := needsRestart(old, cfg); len(pending) > 0 {
+		a.log.Warn("config reload: these changes take effect after a restart; topics, alert rules and silences were reloaded",
+			"sections", pending)
 	}
-	a.log.Info("config reloaded", "topics", len(cfg.Topics))
+	a.log.Info("config reloaded", "topics", len(cfg.Topics), "alert_rules", len(cfg.Alerts))
 	return nil
 }
 
-func sameFeeds(a, b *config.Config) bool {
-	if len(a.Feeds) != len(b.Feeds) {
-		return false
-	}
-	for i := range a.Feeds {
-		if a.Feeds[i] != b.Feeds[i] {
-			return false
+// needsRestart names the config sections that differ and that a reload does not apply.
+func needsRestart(a, b *config.Config) []string {
+	var out []string
+	for name, same := range map[string]bool{
+		"feeds":    reflect.DeepEqual(a.Feeds, b.Feeds),
+		"notify":   reflect.DeepEqual(a.Notify, b.Notify),
+		"nats":     a.NATS == b.NATS,
+		"http":     a.HTTP == b.HTTP,
+		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
+		"data_dir": a.DataDir == b.DataDir,
+		"log":      a.Log == b.Log,
+	} {
+		if !same {
+			out = append(out, name)
 		}
 	}
-	return true
+	slices.Sort(out)
+	return out
 }
 
 // ready is the readiness check: NATS connected, streams present, projections caught up.
