@@ -22,6 +22,7 @@ import (
 	"github.com/newswatch/newswatch/matching"
 	"github.com/newswatch/newswatch/projections/alertlog"
 	"github.com/newswatch/newswatch/projections/feedhealth"
+	"github.com/newswatch/newswatch/projections/stories"
 	"github.com/newswatch/newswatch/projections/summaries"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -49,6 +50,7 @@ type App struct {
 	poller     *feeds.Poller
 	health     *feedhealth.Projection
 	summaries  *summaries.Projection
+	stories    *stories.Projection
 	deriver    *matching.Deriver
 	matcher    *events.Processor
 	alertRun   *alerts.Runner
@@ -84,6 +86,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 	a.store = events.NewStore(a.conn)
 	a.health = feedhealth.New()
 	a.summaries = summaries.New()
+	a.stories = stories.New()
 	a.deriver, err = matching.NewDeriver(topicList(cfg), deps.Registry, deps.Now)
 	if err != nil {
 		return nil, err
@@ -102,6 +105,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 	a.projectors = []*events.Projector{
 		a.conn.NewProjector(a.health, events.PollStream, []string{events.PollSubjectPrefix + "*"}, a.log),
 		a.conn.NewProjector(a.summaries, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, a.log),
+		a.conn.NewProjector(a.stories, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, a.log),
 		a.conn.NewProjector(a.alertLog, events.AlertStream, []string{events.AlertSubjectPrefix + "*"}, a.log),
 	}
 	m.registerLag(a.matcher)
@@ -216,7 +220,9 @@ func (r topicReader) List() []api.TopicInfo {
 func (r topicReader) Get(id string) (summaries.Summary, bool) {
 	for _, t := range r.a.config().Topics {
 		if t.ID == id {
-			return r.a.summaries.Get(t.ID, t.Name, r.a.deps.Now()), true
+			s := r.a.summaries.Get(t.ID, t.Name, r.a.deps.Now())
+			s.Stories = r.a.stories.Stories(t.ID, 20)
+			return s, true
 		}
 	}
 	return summaries.Summary{}, false

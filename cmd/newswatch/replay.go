@@ -19,6 +19,7 @@ import (
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/projections/alertlog"
 	"github.com/newswatch/newswatch/projections/feedhealth"
+	"github.com/newswatch/newswatch/projections/stories"
 	"github.com/newswatch/newswatch/projections/summaries"
 )
 
@@ -31,6 +32,7 @@ var rebuildable = map[string]struct {
 	feedhealth.Name: {events.PollStream, events.PollSubjectPrefix + "*", func() events.Projection { return feedhealth.New() }},
 	summaries.Name:  {events.MatchStream, events.MatchSubjectPrefix + "*", func() events.Projection { return summaries.New() }},
 	alertlog.Name:   {events.AlertStream, events.AlertSubjectPrefix + "*", func() events.Projection { return alertlog.New() }},
+	stories.Name:    {events.MatchStream, events.MatchSubjectPrefix + "*", func() events.Projection { return stories.New() }},
 }
 
 // projectionNames lists what --projection accepts; "topics" is short for topic_summaries.

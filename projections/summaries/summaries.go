@@ -186,7 +186,9 @@ type Summary struct {
 	Counts       Counts        `json:"counts"`
 	Sources      []SourceCount `json:"sources"`
 	Latest       []Article     `json:"latest"`
-	Stories      []any         `json:"stories"`
+	// Stories are the topic's stories across outlets, filled in by the caller from the stories
+	// projection.
+	Stories any `json:"stories"`
 }
 
 // Get returns a topic's summary as of now; a topic without matches has an empty one.
