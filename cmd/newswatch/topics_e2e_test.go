@@ -92,6 +92,17 @@ func TestTopicsEndToEnd(t *testing.T) {
 	if sum.ArticleCount != 2 || len(sum.Latest) != 2 || sum.Name != "DPRK–Russia military cooperation" {
 		t.Fatalf("summary = %+v", sum)
 	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if list, ok := sum.Stories.([]any); ok && len(list) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stories = %#v, want the 2 distinct stories", sum.Stories)
+		}
+		time.Sleep(20 * time.Millisecond)
+		getJSON(t, base+"/api/v1/topics/dprk-russia", &sum)
+	}
 	for _, a := range sum.Latest {
 		if a.URL != "https://news.example.com/a1" && a.URL != "https://news.example.com/a2" {
 			t.Errorf("wrong article in summary: %+v", a)
@@ -113,7 +124,7 @@ func TestTopicsEndToEnd(t *testing.T) {
 	// Restart: identical counts, nothing derived twice.
 	r = startApp(t, cfg)
 	r.waitPolled(t, 2, "wire", "paper", "blog")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for !r.app.matcher.CaughtUp() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
