@@ -1,0 +1,107 @@
+package stories
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newswatch/newswatch/events"
+)
+
+// corpus generates match events of one busy topic: words drawn from a Zipf distribution
+// over a large vocabulary (a few words in most reports, most words rare), and every fourth
+// article a copy of a recent one with a changed last sentence.
+type corpus struct {
+	rng    *rand.Rand
+	zipf   *rand.Zipf
+	vocab  []string
+	recent []events.Match
+	n      int
+	t0     time.Time
+	step   time.Duration
+}
+
+func newCorpus(seed uint64, step time.Duration) *corpus {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	c := &corpus{rng: rng, zipf: rand.NewZipf(rng, 1.1, 2, 49_999), t0: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), step: step}
+	for i := range 50_000 {
+		c.vocab = append(c.vocab, fmt.Sprintf("w%dx", i))
+	}
+	return c
+}
+
+func (c *corpus) words(k int) string {
+	var b strings.Builder
+	for range k {
+		b.WriteString(c.vocab[c.zipf.Uint64()])
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func (c *corpus) next(tb testing.TB) []byte {
+	c.n++
+	at := c.t0.Add(time.Duration(c.n) * c.step)
+	m := events.Match{
+		Topic: "busy", QueryVersion: "v1", ArticleID: fmt.Sprintf("%032x", c.n),
+		Source: fmt.Sprintf("feed-%d", c.rng.IntN(50)), PublishedAt: at, FirstSeenAt: at, MatchedAt: at,
+	}
+	if c.n%4 == 0 && len(c.recent) > 0 {
+		orig := c.recent[c.rng.IntN(len(c.recent))]
+		m.Title, m.Summary = orig.Title, orig.Summary+" "+c.words(6)
+	} else {
+		m.Title, m.Summary = c.words(10), c.words(35)
+		if len(c.recent) < 64 {
+			c.recent = append(c.recent, m)
+		} else {
+			c.recent[c.rng.IntN(len(c.recent))] = m
+		}
+	}
+	m.URL = "https://" + m.Source + ".example/" + m.ArticleID
+	out, err := events.MatchMessage(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out.Data
+}
+
+// BenchmarkApply measures folding match events into one topic that holds over 10,000 live
+// stories: events arrive 12 s apart in event time, so the 48 h window holds 14,400 articles,
+// three quarters of which found a story. The benchmark starts with the window full.
+func BenchmarkApply(b *testing.B) {
+	c := newCorpus(1, 12*time.Second)
+	p := New()
+	const warm = 14_400
+	for i := range warm {
+		if err := p.Apply(c.next(b), uint64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	live := len(p.topics["busy"].index.live)
+	batch := make([][]byte, 4096)
+	next := len(batch)
+	seq := uint64(warm)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if next == len(batch) {
+			// Encoding events is not what is measured.
+			b.StopTimer()
+			for i := range batch {
+				batch[i] = c.next(b)
+			}
+			next = 0
+			b.StartTimer()
+		}
+		seq++
+		if err := p.Apply(batch[next], seq); err != nil {
+			b.Fatal(err)
+		}
+		next++
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(live), "live_stories")
+}

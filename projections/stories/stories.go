@@ -1,0 +1,315 @@
+// Package stories is the story read model: per topic, the matched articles grouped by the
+// event they report, across outlets. A story is a wire report, its syndicated copies and the
+// outlets' own rewrites of it; another event on the same subject is another story. Each story
+// knows its first report, its outlets and how far each lagged behind the first report.
+//
+// It is a fold of match events (events.Projection): deterministic, with no wall clock in its
+// state. Time is event time, an article's publication time (never later than when it was
+// first seen); everything older than the window behind the newest event time of a topic is
+// pruned, so memory is bounded by the window however long the daemon runs, and a replay
+// builds exactly the same stories.
+//
+// An article joins the story it is most similar to when the similarity reaches a threshold,
+// and founds a new story otherwise. Similarity is the cosine of term vectors weighted by
+// inverse document frequency within the topic, where terms are stems and numbers of the title
+// and summary (see terms.go), discounted by the time between the article and the story. Only
+// stories sharing one of the article's rarest terms are compared (an inverted index), so the
+// cost of an article does not grow with the number of live stories. The algorithm, its
+// parameters and its measured precision and recall are in docs/stories-spikes-digests.md.
+package stories
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/newswatch/newswatch/events"
+)
+
+// Name is the projection's name (snapshot key, metric label, replay name).
+const Name = "topic_stories"
+
+const (
+	// DefaultWindow is how far apart in event time an article and a story's nearest article
+	// may be for the article to join the story.
+	DefaultWindow = 48 * time.Hour
+	// DefaultRetention is how long a story is listed after its last article: a week and a
+	// day, so a weekly digest finds every story of its period.
+	DefaultRetention = 8 * 24 * time.Hour
+	// MaxArticlesListed caps the articles a story lists (the earliest ones); ArticleCount and
+	// Outlets count them all.
+	MaxArticlesListed = 50
+)
+
+// Article is one article of a story.
+type Article struct {
+	ID     string `json:"id"`
+	URL    string `json:"url"`
+	Title  string `json:"title,omitempty"`
+	Source string `json:"source"`
+	// PublishedAt is the article's event time: its publication time, but never later than
+	// when it was first seen.
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// Outlet is one source that carried a story.
+type Outlet struct {
+	Source string `json:"source"`
+	// FirstAt is the time of the outlet's first article of the story.
+	FirstAt time.Time `json:"first_at"`
+	// LagSeconds is how long after the story's first report the outlet's first article came.
+	LagSeconds int64 `json:"lag_seconds"`
+	Articles   int   `json:"articles"`
+}
+
+// Story is a group of articles, across outlets, that report one event. Its JSON is the
+// shape of PRODUCT §6's "stories", with extra fields.
+type Story struct {
+	// ID is stable: derived from the topic and the article that founded the story.
+	ID string `json:"id"`
+	// Title is the title of the first report.
+	Title string `json:"title"`
+	// FirstSeen is the time of the first report; LastSeen of the newest article.
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	// FirstReport is the earliest article.
+	FirstReport  Article `json:"first_report"`
+	ArticleCount int     `json:"article_count"`
+	// Articles are the earliest MaxArticlesListed articles, oldest first.
+	Articles []Article `json:"articles"`
+	// Outlets are the sources that carried the story, in the order they did.
+	Outlets []Outlet `json:"outlets"`
+}
+
+// Projection holds every topic's stories.
+type Projection struct {
+	p         params
+	retention int64
+
+	mu     sync.RWMutex
+	topics map[string]*topicState
+}
+
+// New returns an empty projection with the default parameters.
+func New() *Projection { return newWith(defaultParams) }
+
+func newWith(p params) *Projection {
+	return &Projection{p: p, retention: int64(DefaultRetention / time.Second), topics: map[string]*topicState{}}
+}
+
+// Name implements events.Projection.
+func (p *Projection) Name() string { return Name }
+
+// matchView is the part of a match event that stories use.
+type matchView struct {
+	Topic       string    `json:"topic"`
+	ArticleID   string    `json:"article_id"`
+	URL         string    `json:"url"`
+	Title       string    `json:"title"`
+	Summary     string    `json:"summary"`
+	Source      string    `json:"source"`
+	PublishedAt time.Time `json:"published_at"`
+	FirstSeenAt time.Time `json:"first_seen_at"`
+}
+
+// Apply folds a match event. A second match of an article (another query version) is
+// ignored.
+func (p *Projection) Apply(data []byte, _ uint64) error {
+	v, err := events.ParseAs[matchView](data, events.TypeMatch, events.MatchSchemaVersion)
+	if err != nil {
+		return err
+	}
+	p.fold(v)
+	return nil
+}
+
+func (p *Projection) fold(v matchView) {
+	ts := termsOf(v.Title, v.Summary) // outside the lock: the costly part
+	at := v.PublishedAt
+	if at.IsZero() || (!v.FirstSeenAt.IsZero() && v.FirstSeenAt.Before(at)) {
+		at = v.FirstSeenAt
+	}
+	a := Article{ID: v.ArticleID, URL: v.URL, Title: v.Title, Source: v.Source, PublishedAt: at.UTC()}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.topics[v.Topic]
+	if t == nil {
+		t = newTopicState(p.p)
+		p.topics[v.Topic] = t
+	}
+	t.add(v.Topic, a, ts, p.retention)
+}
+
+// Stories returns up to limit stories of a topic, the most recently active first (limit ≤ 0:
+// all of them). A topic without matches has none.
+func (p *Projection) Stories(topic string, limit int) []Story {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	t := p.topics[topic]
+	if t == nil {
+		return []Story{}
+	}
+	list := make([]*story, 0, len(t.stories))
+	for _, s := range t.stories {
+		list = append(list, s)
+	}
+	slices.SortFunc(list, func(a, b *story) int {
+		if c := cmp.Compare(b.Last, a.Last); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(list) > limit {
+		list = list[:limit]
+	}
+	out := make([]Story, len(list))
+	for i, s := range list {
+		out[i] = s.public()
+	}
+	return out
+}
+
+// StoryID returns the id of the story an article of a topic belongs to, while the story is
+// retained.
+func (p *Projection) StoryID(topic, articleID string) (string, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	t := p.topics[topic]
+	if t == nil {
+		return "", false
+	}
+	k, ok := t.byArticle[articleID]
+	if !ok {
+		return "", false
+	}
+	return t.stories[k].ID, true
+}
+
+// topicState is the fold of one topic's matches.
+type topicState struct {
+	index     *index
+	stories   map[uint64]*story
+	byArticle map[string]uint64
+	next      uint64 // key of the next story
+	horizon   int64  // newest event time seen, unix seconds
+	pruned    int64  // horizon at the last pruning
+}
+
+func newTopicState(p params) *topicState {
+	return &topicState{index: newIndex(p), stories: map[uint64]*story{}, byArticle: map[string]uint64{}}
+}
+
+// story is the listing part of a story.
+type story struct {
+	ID          string
+	Key         uint64
+	First, Last int64 // unix seconds
+	Count       int
+	Articles    []Article // the earliest MaxArticlesListed
+	IDs         []string  // every article, for StoryID and deduplication
+	Outlets     []Outlet
+}
+
+// pruneEvery spreads the cost of pruning: it runs once per hour of event time.
+const pruneEvery = 3600
+
+func (t *topicState) add(topic string, a Article, ts termSet, retention int64) {
+	if _, dup := t.byArticle[a.ID]; dup {
+		return
+	}
+	at := a.PublishedAt.Unix()
+	key, joined := uint64(0), false
+	if len(ts) > 0 {
+		var sim float64
+		var ok bool
+		key, sim, ok = t.index.best(t.index.weigh(ts), at)
+		joined = ok && sim >= t.index.p.threshold
+	}
+	if !joined {
+		t.next++
+		key = t.next
+		t.stories[key] = &story{ID: storyID(topic, a.ID), Key: key, First: at, Last: at}
+	}
+	if len(ts) > 0 {
+		// An article without a title or summary founds a story no other article can join.
+		t.index.add(key, ts, at)
+	}
+	t.stories[key].add(a, at)
+	t.byArticle[a.ID] = key
+	if at > t.horizon {
+		t.horizon = at
+		if t.horizon-t.pruned >= pruneEvery {
+			t.prune(retention)
+		}
+	}
+}
+
+func (t *topicState) prune(retention int64) {
+	t.pruned = t.horizon
+	t.index.prune(t.horizon - t.index.p.window)
+	for k, s := range t.stories {
+		if s.Last < t.horizon-retention {
+			for _, id := range s.IDs {
+				delete(t.byArticle, id)
+			}
+			delete(t.stories, k)
+		}
+	}
+}
+
+// storyID derives a story's id from its topic and founding article.
+func storyID(topic, articleID string) string {
+	sum := sha256.Sum256([]byte(topic + "\x00" + articleID))
+	return "story-" + hex.EncodeToString(sum[:12])
+}
+
+func (s *story) add(a Article, at int64) {
+	s.First, s.Last = min(s.First, at), max(s.Last, at)
+	s.Count++
+	s.IDs = append(s.IDs, a.ID)
+	i, _ := slices.BinarySearchFunc(s.Articles, a, compareArticles)
+	if i < MaxArticlesListed {
+		s.Articles = slices.Insert(s.Articles, i, a)
+		s.Articles = s.Articles[:min(len(s.Articles), MaxArticlesListed)]
+	}
+	j := slices.IndexFunc(s.Outlets, func(o Outlet) bool { return o.Source == a.Source })
+	if j < 0 {
+		s.Outlets = append(s.Outlets, Outlet{Source: a.Source, FirstAt: a.PublishedAt})
+		j = len(s.Outlets) - 1
+	}
+	o := &s.Outlets[j]
+	o.Articles++
+	if a.PublishedAt.Before(o.FirstAt) {
+		o.FirstAt = a.PublishedAt
+	}
+}
+
+func compareArticles(a, b Article) int {
+	if c := a.PublishedAt.Compare(b.PublishedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// public returns the story as the API shows it, with outlets in order and their lags.
+func (s *story) public() Story {
+	first := s.Articles[0] // a story has at least one article, and the earliest is listed
+	out := Story{
+		ID: s.ID, Title: first.Title, FirstSeen: first.PublishedAt, LastSeen: time.Unix(s.Last, 0).UTC(),
+		FirstReport: first, ArticleCount: s.Count,
+		Articles: slices.Clone(s.Articles), Outlets: slices.Clone(s.Outlets),
+	}
+	for i := range out.Outlets {
+		out.Outlets[i].LagSeconds = int64(out.Outlets[i].FirstAt.Sub(first.PublishedAt) / time.Second)
+	}
+	slices.SortStableFunc(out.Outlets, func(a, b Outlet) int {
+		if c := a.FirstAt.Compare(b.FirstAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Source, b.Source)
+	})
+	return out
+}
