@@ -44,6 +44,15 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 	}
 }
 
+// Init makes a receiver's series exist from the start, so increase() and absent() work.
+func (m *DeliveryMetrics) Init(receiver string) {
+	for _, r := range []string{"delivered", "retry", "dead_lettered"} {
+		m.deliveries.WithLabelValues(receiver, r)
+	}
+	m.latency.WithLabelValues(receiver)
+	m.timeToAlert.WithLabelValues(receiver)
+}
+
 // Deliverer turns a notifier's outcome into what happens to the alert in the stream.
 type Deliverer struct {
 	N      notify.Notifier

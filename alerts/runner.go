@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
@@ -37,6 +38,7 @@ type Runner struct {
 	engine *Engine
 
 	fired       *prometheus.CounterVec
+	pending     atomic.Uint64
 	lastSaved   uint64
 	lastSavedAt time.Time
 }
@@ -97,8 +99,15 @@ func (r *Runner) nextDue() time.Time {
 	return r.engine.NextDue()
 }
 
+// Name is the runner's name as a lag metric label.
+func (r *Runner) Name() string { return "alerts" }
+
+// Lag is the number of match events not yet seen by the engine.
+func (r *Runner) Lag() uint64 { return r.pending.Load() }
+
 func (r *Runner) observe(ctx context.Context) func(data []byte, seq, pending uint64) {
 	return func(data []byte, seq, pending uint64) {
+		r.pending.Store(pending)
 		m, err := events.ParseMatch(data)
 		if err != nil {
 			r.logger.Warn("match event skipped", "stream_seq", seq, "error", err)

@@ -38,6 +38,10 @@ type Poll struct {
 	ConsecutiveFailures int `json:"consecutive_failures"`
 	// RetryAfter is how long the server asked us to wait, when it did.
 	RetryAfter time.Duration `json:"retry_after_ns,omitempty"`
+	// LastSuccessAt and LastNewArticleAt carry the feed's history forward, so a restart knows
+	// them even when the last poll failed.
+	LastSuccessAt    *time.Time `json:"last_success_at,omitempty"`
+	LastNewArticleAt *time.Time `json:"last_new_article_at,omitempty"`
 }
 
 // ID is the poll event's id, unique per feed and start time.

@@ -39,6 +39,8 @@ type feedState struct {
 	etag, lastModified string
 	failures           int
 	notBefore          time.Time
+	lastSuccess        *time.Time
+	lastNew            *time.Time
 }
 
 // backoff is the wait after n consecutive failures: 30s doubling up to max.
@@ -61,6 +63,11 @@ func (st *feedState) restore(last *events.Poll, maxWait time.Duration) {
 	}
 	st.etag, st.lastModified = last.ETag, last.LastModified
 	st.failures = last.ConsecutiveFailures
+	st.lastSuccess, st.lastNew = last.LastSuccessAt, last.LastNewArticleAt
+	if st.lastSuccess == nil && !last.Failed() {
+		at := last.FinishedAt
+		st.lastSuccess = &at
+	}
 	if st.failures > 0 {
 		st.notBefore = last.FinishedAt.Add(max(backoff(st.failures, maxWait), last.RetryAfter))
 	}
@@ -151,6 +158,8 @@ func (p *Poller) finish(ctx context.Context, st *feedState, poll *events.Poll, l
 		st.failures = 0
 		st.notBefore = time.Time{}
 		st.etag, st.lastModified = poll.ETag, poll.LastModified
+		at := now.UTC()
+		st.lastSuccess = &at
 		p.m.lastSuccess.WithLabelValues(st.ID).Set(float64(now.Unix()))
 		log.Debug("poll done", "result", poll.Result, "items", poll.Items, "new", poll.New, "duplicates", poll.Duplicates)
 	}
@@ -161,8 +170,11 @@ func (p *Poller) finish(ctx context.Context, st *feedState, poll *events.Poll, l
 	p.m.published.WithLabelValues(st.ID).Add(float64(poll.New))
 	p.m.duplicates.WithLabelValues(st.ID).Add(float64(poll.Duplicates))
 	if poll.New > 0 {
+		at := now.UTC()
+		st.lastNew = &at
 		p.m.lastNew.WithLabelValues(st.ID).Set(float64(now.Unix()))
 	}
+	poll.LastSuccessAt, poll.LastNewArticleAt = st.lastSuccess, st.lastNew
 	if err := p.store.PublishPoll(context.WithoutCancel(ctx), *poll); err != nil {
 		p.m.publishErrs.WithLabelValues(st.ID).Inc()
 		log.Error("poll outcome not stored", "error", err)

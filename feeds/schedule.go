@@ -116,6 +116,14 @@ func (p *Poller) Restore(ctx context.Context) error {
 			return err
 		}
 		r.state.restore(last, p.maxBackoff)
+		// Gauges reflect the history from the start, so staleness alerts survive restarts.
+		p.m.failures.WithLabelValues(id).Set(float64(r.state.failures))
+		if t := r.state.lastSuccess; t != nil {
+			p.m.lastSuccess.WithLabelValues(id).Set(float64(t.Unix()))
+		}
+		if t := r.state.lastNew; t != nil {
+			p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
+		}
 	}
 	p.initialized.Store(true)
 	return nil

@@ -178,6 +178,12 @@ func TestAlertsEndToEnd(t *testing.T) {
 		t.Errorf("receiver saw %d bad signatures", hook.badSig)
 	}
 	hook.mu.Unlock()
+	// The receiver has the alert a moment before the daemon has its answer.
+	deadline = time.Now().Add(5 * time.Second)
+	for r.metric(t, "newswatch_alert_deliveries_total", map[string]string{"receiver": "ops-hook", "result": "delivered"}) < 1 &&
+		time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := r.metric(t, "newswatch_alert_deliveries_total", map[string]string{"receiver": "ops-hook", "result": "delivered"}); n != 1 {
 		t.Errorf("deliveries delivered = %v", n)
 	}

@@ -109,6 +109,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 		a.conn.NewProjector(a.alertLog, events.AlertStream, []string{events.AlertSubjectPrefix + "*"}, a.log),
 	}
 	m.registerLag(a.matcher)
+	m.registerLag(a.alertRun)
 	for _, p := range a.projectors {
 		m.registerLag(p)
 	}

@@ -68,7 +68,8 @@ func (s *streamCollector) Describe(ch chan<- *prometheus.Desc) { ch <- s.msgs; c
 func (s *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, name := range []string{events.ArticleStream, events.MatchStream, events.PollStream} {
+	for _, name := range []string{events.ArticleStream, events.MatchStream, events.AlertStream,
+		events.DeadLetterStream, events.PollStream, "KV_" + events.ProjectionBucket} {
 		st, err := s.conn.StreamInfo(ctx, name)
 		if err != nil {
 			continue
