@@ -21,6 +21,7 @@ type DeliveryMetrics struct {
 	deliveries  *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	timeToAlert *prometheus.HistogramVec
+	pending     *prometheus.GaugeVec
 }
 
 // NewDeliveryMetrics registers the delivery metrics.
@@ -35,6 +36,10 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 			Name:    "newswatch_alert_delivery_duration_seconds",
 			Help:    "Duration of one delivery attempt to a receiver.",
 			Buckets: prometheus.DefBuckets,
+		}, []string{"receiver"}),
+		pending: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "newswatch_alert_delivery_pending",
+			Help: "Alerts not yet delivered to a receiver (being retried or waiting behind one).",
 		}, []string{"receiver"}),
 		timeToAlert: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "newswatch_alert_time_to_alert_seconds",
@@ -51,6 +56,7 @@ func (m *DeliveryMetrics) Init(receiver string) {
 	}
 	m.latency.WithLabelValues(receiver)
 	m.timeToAlert.WithLabelValues(receiver)
+	m.pending.WithLabelValues(receiver)
 }
 
 // Deliverer turns a notifier's outcome into what happens to the alert in the stream.
@@ -71,11 +77,13 @@ func (d *Deliverer) Handle(ctx context.Context, del events.Delivery) events.Deci
 		return events.Decision{DeadLetter: true, Reason: "unreadable alert: " + err.Error()}
 	}
 	log := d.Log.With("receiver", name, "alert", a.ID, "topic", a.Topic, "attempt", del.Attempt)
+	d.M.pending.WithLabelValues(name).Set(float64(del.Pending + 1))
 	start := d.Now()
 	retry, err := d.N.Notify(ctx, a)
 	d.M.latency.WithLabelValues(name).Observe(d.Now().Sub(start).Seconds())
 	if err == nil {
 		d.M.deliveries.WithLabelValues(name, "delivered").Inc()
+		d.M.pending.WithLabelValues(name).Set(float64(del.Pending))
 		if first := earliestSeen(a); !first.IsZero() {
 			d.M.timeToAlert.WithLabelValues(name).Observe(d.Now().Sub(first).Seconds())
 		}
@@ -95,6 +103,7 @@ func (d *Deliverer) Handle(ctx context.Context, del events.Delivery) events.Deci
 			reason = "undelivered after " + maxAge.String() + ": " + reason
 		}
 		d.M.deliveries.WithLabelValues(name, "dead_lettered").Inc()
+		d.M.pending.WithLabelValues(name).Set(float64(del.Pending))
 		log.Error("alert dead-lettered", "error", reason)
 		return events.Decision{DeadLetter: true, Reason: reason}
 	}

@@ -29,6 +29,8 @@ type Delivery struct {
 	Attempt uint64
 	// Stored is when the alert was appended to the stream.
 	Stored time.Time
+	// Pending is how many alerts wait behind this one for the receiver.
+	Pending uint64
 }
 
 // DeliveryConsumerName is the durable consumer of a receiver.
@@ -93,7 +95,7 @@ func (c *Conn) deliverLoop(ctx context.Context, receiver string, subjects []stri
 			_ = msg.Term()
 			continue
 		}
-		d := handle(ctx, Delivery{Data: msg.Data(), Attempt: meta.NumDelivered, Stored: meta.Timestamp})
+		d := handle(ctx, Delivery{Data: msg.Data(), Attempt: meta.NumDelivered, Stored: meta.Timestamp, Pending: meta.NumPending})
 		if ctx.Err() != nil {
 			// Shutting down mid-delivery: leave it unacked; it is redelivered after a restart.
 			return nil
