@@ -264,7 +264,9 @@ func TestAlertsTail(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var out, errb syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- runMain(ctx, []string{"alerts", "tail", "--config", path, "--since", "1h", "--json"}, &out, &errb) }()
+	go func() {
+		done <- runMain(ctx, []string{"alerts", "tail", "--config", path, "--since", "1h", "--json"}, &out, &errb)
+	}()
 	// History since an hour ago, then a live one.
 	for !strings.Contains(out.String(), first[len(first)-1].ID) && time.Now().Before(deadline.Add(5*time.Second)) {
 		time.Sleep(20 * time.Millisecond)

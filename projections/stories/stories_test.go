@@ -8,9 +8,13 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/newswatch/newswatch/events"
 )
 
 var t0 = time.Date(2026, 6, 17, 6, 0, 0, 0, time.UTC)
+
+var _ events.Projection = (*Projection)(nil)
 
 func apply(t *testing.T, p *Projection, topic string, arts ...labelled) {
 	t.Helper()

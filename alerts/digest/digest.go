@@ -1,0 +1,149 @@
+package digest
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/projections/stories"
+)
+
+// DefaultTop is how many stories a digest lists.
+const DefaultTop = 10
+
+// Digest is the top stories of a topic over a period [Since, Until).
+type Digest struct {
+	// ID is derived from the topic and the period: a digest sent again after a crash has the
+	// same id, and JetStream or the receiver's Idempotency-Key drops the repeat.
+	ID    string    `json:"id"`
+	Topic string    `json:"topic"`
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+	// Stories are the top stories, most outlets first.
+	Stories []Entry `json:"stories"`
+	// TotalStories and TotalArticles count every story and article of the period, Outlets
+	// the distinct sources among them.
+	TotalStories  int `json:"total_stories"`
+	TotalArticles int `json:"total_articles"`
+	Outlets       int `json:"outlets"`
+}
+
+// Entry is one story in a digest, counted over the digest's period.
+type Entry struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// FirstSeen is the story's first report; New says whether it falls in the period (an
+	// older story that more outlets took up in the period is not new).
+	FirstSeen   time.Time         `json:"first_seen"`
+	New         bool              `json:"new"`
+	FirstReport stories.Article   `json:"first_report"`
+	Articles    int               `json:"articles"`
+	Outlets     int               `json:"outlets"`
+	Sources     []string          `json:"sources"`
+	Others      []stories.Article `json:"others,omitempty"` // each other outlet's first article in the period
+}
+
+// Empty reports whether the period had no stories: such a digest is skipped unless the
+// rule says send_empty.
+func (d Digest) Empty() bool { return d.TotalStories == 0 }
+
+// Build returns the digest of a topic's stories over [since, until), listing the top ones
+// (top ≤ 0: DefaultTop). A story is in the period when one of its articles is; its counts
+// are those of its articles in the period. Stories are ranked by outlets, then articles in
+// the period, then the newest first report.
+//
+// The stories projection keeps a story for stories.DefaultRetention after its last article
+// and lists a story's first stories.MaxArticlesListed articles: a period longer than the
+// retention (a daemon down for weeks), or a story with more articles, is counted from what
+// the projection still holds.
+func Build(topic string, list []stories.Story, since, until time.Time, top int) Digest {
+	if top <= 0 {
+		top = DefaultTop
+	}
+	d := Digest{ID: digestID(topic, since, until), Topic: topic, Since: since.UTC(), Until: until.UTC(), Stories: []Entry{}}
+	outlets := map[string]bool{}
+	var entries []Entry
+	for _, s := range list {
+		e := Entry{ID: s.ID, Title: s.Title, FirstSeen: s.FirstSeen, FirstReport: s.FirstReport}
+		e.New = !s.FirstSeen.Before(since) && s.FirstSeen.Before(until)
+		for _, a := range s.Articles {
+			if a.PublishedAt.Before(since) || !a.PublishedAt.Before(until) {
+				continue
+			}
+			e.Articles++
+			if !slices.Contains(e.Sources, a.Source) {
+				e.Sources = append(e.Sources, a.Source)
+				if a.ID != s.FirstReport.ID {
+					e.Others = append(e.Others, a)
+				}
+			}
+			outlets[a.Source] = true
+		}
+		if e.Articles == 0 {
+			continue
+		}
+		e.Outlets = len(e.Sources)
+		d.TotalArticles += e.Articles
+		entries = append(entries, e)
+	}
+	slices.SortFunc(entries, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(b.Outlets, a.Outlets), cmp.Compare(b.Articles, a.Articles),
+			b.FirstSeen.Compare(a.FirstSeen), cmp.Compare(a.ID, b.ID))
+	})
+	d.TotalStories, d.Outlets = len(entries), len(outlets)
+	d.Stories = append(d.Stories, entries[:min(top, len(entries))]...)
+	return d
+}
+
+func digestID(topic string, since, until time.Time) string {
+	sum := sha256.Sum256([]byte(topic + "\x00digest\x00" + strconv.FormatInt(since.Unix(), 10) + "\x00" + strconv.FormatInt(until.Unix(), 10)))
+	return "digest-" + hex.EncodeToString(sum[:12])
+}
+
+// Summary is the digest in one line, such as "Digest for DPRK–Russia, 24 Nov 08:00 – 25 Nov
+// 08:00 UTC: 12 stories from 9 outlets".
+func (d Digest) Summary(topicName string) string {
+	name := cmp.Or(topicName, d.Topic)
+	period := d.Since.Format("2 Jan 15:04") + " – " + d.Until.Format("2 Jan 15:04 MST")
+	if d.Empty() {
+		return fmt.Sprintf("Digest for %s, %s: no new stories", name, period)
+	}
+	s := fmt.Sprintf("Digest for %s, %s: %d %s from %d %s", name, period,
+		d.TotalStories, plural(d.TotalStories, "story", "stories"), d.Outlets, plural(d.Outlets, "outlet", "outlets"))
+	if d.TotalStories > len(d.Stories) {
+		s += fmt.Sprintf(" (top %d)", len(d.Stories))
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Alert returns the digest as an alert (PRODUCT §5), fired at now: kind digest, one
+// article per story (its first report, the other outlets as copies).
+func (d Digest) Alert(topicName string, now time.Time) notify.Alert {
+	a := notify.Alert{
+		ID: d.ID, Topic: d.Topic, TopicName: topicName, Kind: notify.KindDigest, FiredAt: now.UTC(),
+		Summary: d.Summary(topicName), Articles: make([]notify.Article, 0, len(d.Stories)),
+	}
+	for _, e := range d.Stories {
+		art := notify.Article{
+			ID: e.FirstReport.ID, URL: e.FirstReport.URL, Title: e.Title, Source: e.FirstReport.Source,
+			PublishedAt: e.FirstReport.PublishedAt, FirstSeenAt: e.FirstReport.PublishedAt,
+		}
+		for _, o := range e.Others {
+			art.Copies = append(art.Copies, notify.Copy{ID: o.ID, URL: o.URL, Source: o.Source, PublishedAt: o.PublishedAt})
+		}
+		a.Articles = append(a.Articles, art)
+	}
+	return a
+}

@@ -1,0 +1,132 @@
+package stories
+
+import (
+	"cmp"
+	"slices"
+)
+
+// add records an article (terms ts, time at) in story key, a new story when key is not
+// live. The article becomes a member unless a member already says the same.
+func (x *index) add(key uint64, ts termSet, at int64) {
+	e := x.live[key]
+	if e == nil {
+		e = &entry{first: at, last: at}
+		x.live[key] = e
+	}
+	e.first, e.last = min(e.first, at), max(e.last, at)
+	if len(e.members) >= x.p.members {
+		return
+	}
+	if len(e.members) > 0 {
+		a := x.weigh(ts)
+		for _, m := range e.members {
+			if x.similarity(a, m.terms) >= memberNovelty {
+				return
+			}
+		}
+	}
+	x.addMember(key, e, ts, at)
+}
+
+func (x *index) addMember(key uint64, e *entry, ts termSet, at int64) {
+	m := member{terms: make([]uint32, len(ts)), at: at}
+	for i, t := range ts { // sorted by key
+		id, ok := x.ids[t.key()]
+		if !ok {
+			id = x.intern(t.key())
+		}
+		c := id << 1
+		if t.title() {
+			c |= 1
+		}
+		m.terms[i] = c
+	}
+	for _, c := range m.terms {
+		info := &x.dict[c>>1]
+		info.df++
+		if !x.has(e, info.key) {
+			info.postings = append(info.postings, key)
+			info.stories++
+		}
+	}
+	e.members = append(e.members, m)
+	x.docs++
+}
+
+func (x *index) intern(k term) uint32 {
+	var id uint32
+	if n := len(x.free); n > 0 {
+		id, x.free = x.free[n-1], x.free[:n-1]
+		x.dict[id] = termInfo{key: k}
+	} else {
+		id = uint32(len(x.dict))
+		x.dict = append(x.dict, termInfo{key: k})
+	}
+	x.ids[k] = id
+	return id
+}
+
+// has reports whether one of the story's members has the term.
+func (x *index) has(e *entry, k term) bool {
+	for _, m := range e.members {
+		if _, ok := slices.BinarySearchFunc(m.terms, k, func(c uint32, k term) int { return cmp.Compare(x.dict[c>>1].key, k) }); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// termsOfMember returns a member's terms as stored in snapshots.
+func (x *index) termsOfMember(m member) termSet {
+	ts := make(termSet, len(m.terms))
+	for i, c := range m.terms {
+		ts[i] = makeTerm(uint64(x.dict[c>>1].key), c&1 == 1)
+	}
+	return ts
+}
+
+// prune forgets the stories whose last article is older than cutoff, which no article on
+// time can join any more.
+func (x *index) prune(cutoff int64) {
+	var gone []uint64
+	for k, e := range x.live {
+		if e.last < cutoff {
+			gone = append(gone, k)
+		}
+	}
+	slices.Sort(gone)
+	for _, k := range gone {
+		e := x.live[k]
+		for i, m := range e.members {
+			x.docs--
+			for _, c := range m.terms {
+				info := &x.dict[c>>1]
+				info.df--
+				if !x.has(&entry{members: e.members[:i]}, info.key) {
+					info.stories--
+				}
+			}
+		}
+		delete(x.live, k)
+		for _, m := range e.members {
+			for _, c := range m.terms {
+				x.tidy(c >> 1)
+			}
+		}
+	}
+}
+
+// tidy frees a term no live member has, and compacts its postings when half are dead.
+func (x *index) tidy(id uint32) {
+	info := &x.dict[id]
+	switch {
+	case info.key == 0 && info.df == 0 && len(info.postings) == 0:
+		// Already freed by another member of the story.
+	case info.df == 0:
+		delete(x.ids, info.key)
+		*info = termInfo{}
+		x.free = append(x.free, id)
+	case len(info.postings) > 2*int(info.stories)+8:
+		info.postings = slices.DeleteFunc(info.postings, func(s uint64) bool { return x.live[s] == nil })
+	}
+}
