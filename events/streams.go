@@ -126,3 +126,22 @@ func (c *Conn) StreamsPresent(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Storage reports the file storage JetStream uses for this account and its limit: the
+// account's limit, else (embedded) the server's, which it derives from the free disk; 0 when
+// no limit is known.
+func (c *Conn) Storage(ctx context.Context) (used uint64, limit int64, err error) {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	info, err := c.JS.AccountInfo(cctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit = info.Limits.MaxStore
+	if limit <= 0 && c.srv != nil {
+		if jc := c.srv.JetStreamConfig(); jc != nil {
+			limit = jc.MaxStore
+		}
+	}
+	return info.Store, max(limit, 0), nil
+}

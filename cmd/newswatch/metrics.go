@@ -51,8 +51,9 @@ func (m *appMetrics) registerLag(p lagger) {
 
 // streamCollector reads stream sizes at scrape time.
 type streamCollector struct {
-	conn        *events.Conn
-	msgs, bytes *prometheus.Desc
+	conn                *events.Conn
+	msgs, bytes         *prometheus.Desc
+	storeUsed, storeMax *prometheus.Desc
 }
 
 func (m *appMetrics) registerStreams(c *events.Conn) {
@@ -60,10 +61,19 @@ func (m *appMetrics) registerStreams(c *events.Conn) {
 		conn:  c,
 		msgs:  prometheus.NewDesc("newswatch_stream_messages", "Messages stored in a JetStream stream.", []string{"stream"}, nil),
 		bytes: prometheus.NewDesc("newswatch_stream_bytes", "Bytes stored in a JetStream stream.", []string{"stream"}, nil),
+		storeUsed: prometheus.NewDesc("newswatch_jetstream_storage_used_bytes",
+			"File storage JetStream uses for newswatch's account.", nil, nil),
+		storeMax: prometheus.NewDesc("newswatch_jetstream_storage_limit_bytes",
+			"JetStream's file storage limit for the account (embedded: the server's, derived from the free disk).", nil, nil),
 	})
 }
 
-func (s *streamCollector) Describe(ch chan<- *prometheus.Desc) { ch <- s.msgs; ch <- s.bytes }
+func (s *streamCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- s.msgs
+	ch <- s.bytes
+	ch <- s.storeUsed
+	ch <- s.storeMax
+}
 
 func (s *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -76,5 +86,11 @@ func (s *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(s.msgs, prometheus.GaugeValue, float64(st.Msgs), name)
 		ch <- prometheus.MustNewConstMetric(s.bytes, prometheus.GaugeValue, float64(st.Bytes), name)
+	}
+	if used, limit, err := s.conn.Storage(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(s.storeUsed, prometheus.GaugeValue, float64(used))
+		if limit > 0 {
+			ch <- prometheus.MustNewConstMetric(s.storeMax, prometheus.GaugeValue, float64(limit))
+		}
 	}
 }
