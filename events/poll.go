@@ -42,6 +42,9 @@ type Poll struct {
 	// them even when the last poll failed.
 	LastSuccessAt    *time.Time `json:"last_success_at,omitempty"`
 	LastNewArticleAt *time.Time `json:"last_new_article_at,omitempty"`
+	// NewArticleInterval is the feed's usual cadence: a moving average of the time between
+	// polls that brought something new.
+	NewArticleInterval time.Duration `json:"new_article_interval_ns,omitempty"`
 }
 
 // ID is the poll event's id, unique per feed and start time.

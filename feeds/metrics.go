@@ -16,6 +16,7 @@ type metrics struct {
 	publishErrs  *prometheus.CounterVec
 	itemErrs     *prometheus.CounterVec
 	partial      *prometheus.CounterVec
+	cadence      *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -53,6 +54,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		publishErrs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_feed_store_errors_total",
 			Help: "Polls whose articles or outcome could not be appended to JetStream; the poll is retried.",
+		}, []string{"feed"}),
+		cadence: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "newswatch_feed_new_article_interval_seconds",
+			Help: "The feed's usual cadence: moving average of the time between polls that brought new articles.",
 		}, []string{"feed"}),
 		partial: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_feed_partial_parses_total",

@@ -41,6 +41,7 @@ type feedState struct {
 	notBefore          time.Time
 	lastSuccess        *time.Time
 	lastNew            *time.Time
+	cadence            time.Duration
 }
 
 // backoff is the wait after n consecutive failures: 30s doubling up to max.
@@ -55,6 +56,15 @@ func backoff(n int, maxWait time.Duration) time.Duration {
 	return min(d, maxWait)
 }
 
+// observeCadence folds one interval between new articles into the moving average.
+func (st *feedState) observeCadence(d time.Duration) {
+	if st.cadence == 0 {
+		st.cadence = d
+		return
+	}
+	st.cadence = time.Duration(0.8*float64(st.cadence) + 0.2*float64(d))
+}
+
 // restore seeds a feed's validators and failure count from its last poll event, so a restart
 // stays conditional and keeps backing off a failing feed.
 func (st *feedState) restore(last *events.Poll, maxWait time.Duration) {
@@ -64,6 +74,7 @@ func (st *feedState) restore(last *events.Poll, maxWait time.Duration) {
 	st.etag, st.lastModified = last.ETag, last.LastModified
 	st.failures = last.ConsecutiveFailures
 	st.lastSuccess, st.lastNew = last.LastSuccessAt, last.LastNewArticleAt
+	st.cadence = last.NewArticleInterval
 	if st.lastSuccess == nil && !last.Failed() {
 		at := last.FinishedAt
 		st.lastSuccess = &at
@@ -171,10 +182,14 @@ func (p *Poller) finish(ctx context.Context, st *feedState, poll *events.Poll, l
 	p.m.duplicates.WithLabelValues(st.ID).Add(float64(poll.Duplicates))
 	if poll.New > 0 {
 		at := now.UTC()
+		if st.lastNew != nil {
+			st.observeCadence(at.Sub(*st.lastNew))
+			p.m.cadence.WithLabelValues(st.ID).Set(st.cadence.Seconds())
+		}
 		st.lastNew = &at
 		p.m.lastNew.WithLabelValues(st.ID).Set(float64(now.Unix()))
 	}
-	poll.LastSuccessAt, poll.LastNewArticleAt = st.lastSuccess, st.lastNew
+	poll.LastSuccessAt, poll.LastNewArticleAt, poll.NewArticleInterval = st.lastSuccess, st.lastNew, st.cadence
 	if err := p.store.PublishPoll(context.WithoutCancel(ctx), *poll); err != nil {
 		p.m.publishErrs.WithLabelValues(st.ID).Inc()
 		log.Error("poll outcome not stored", "error", err)

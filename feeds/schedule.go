@@ -124,6 +124,9 @@ func (p *Poller) Restore(ctx context.Context) error {
 		if t := r.state.lastNew; t != nil {
 			p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
 		}
+		if r.state.cadence > 0 {
+			p.m.cadence.WithLabelValues(id).Set(r.state.cadence.Seconds())
+		}
 	}
 	p.initialized.Store(true)
 	return nil

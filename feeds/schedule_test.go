@@ -64,3 +64,19 @@ func TestRestoreKeepsValidatorsAndBackoff(t *testing.T) {
 		t.Errorf("moved feed restored old state: %+v", moved)
 	}
 }
+
+func TestCadenceMovingAverage(t *testing.T) {
+	var st feedState
+	st.observeCadence(10 * time.Minute)
+	if st.cadence != 10*time.Minute {
+		t.Fatalf("first interval: %v", st.cadence)
+	}
+	st.observeCadence(20 * time.Minute)
+	if st.cadence != 12*time.Minute {
+		t.Errorf("after 20m: %v, want 12m", st.cadence)
+	}
+	st.restore(&events.Poll{FeedID: "x", NewArticleInterval: 7 * time.Minute}, time.Hour)
+	if st.cadence != 7*time.Minute {
+		t.Errorf("restored cadence %v", st.cadence)
+	}
+}

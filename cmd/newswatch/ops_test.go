@@ -81,6 +81,10 @@ notify:
 	r := startApp(t, testConfig(t, t.TempDir(), fs.srv.URL, extra))
 	r.waitPolled(t, 1, "wire", "paper", "blog", "down", "metadata")
 	pollNow(t, r, "wire", "not_modified")
+	// A second poll with something new gives the feed a cadence.
+	fs.set("/wire.xml", rss("Wire", item{wireTitle, "https://wire.example.com/kursk", wireSummary},
+		item{"Weather in Seoul", "https://wire.example.com/weather", "Cold."}))
+	pollNow(t, r, "wire", "ok")
 	good.waitFor(t, 1)
 	for _, want := range []map[string]string{
 		{"receiver": "ops-gone", "result": "dead_lettered"},
