@@ -3,11 +3,15 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
@@ -32,8 +36,8 @@ func (s *server) alertRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/silences", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.o.Silences.List())
 	})
-	mux.HandleFunc("POST /api/v1/silences", s.addSilence)
-	mux.HandleFunc("DELETE /api/v1/silences/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /api/v1/silences", s.authorized(s.addSilence))
+	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.authorized(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.o.Silences.Remove(r.Context(), r.PathValue("id")); err != nil {
 			status := http.StatusInternalServerError
 			if errors.Is(err, alerts.ErrSilenceNotFound) {
@@ -43,7 +47,35 @@ func (s *server) alertRoutes(mux *http.ServeMux) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})
+	}))
+}
+
+// authorized guards a state-changing handler: with a token configured the request must carry
+// it; without one, only loopback clients may change state.
+func (s *server) authorized(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.o.Token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.o.Token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="newswatch"`)
+				Error(w, http.StatusUnauthorized, "this request changes state: send Authorization: Bearer <http.token>")
+				return
+			}
+		} else if !fromLoopback(r) {
+			Error(w, http.StatusForbidden, "state changes are accepted from loopback only unless http.token is set")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func (s *server) listAlerts(w http.ResponseWriter, r *http.Request) {

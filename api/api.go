@@ -47,6 +47,9 @@ type Options struct {
 	// projections caught up), else what is missing.
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
+	// Token, when set, must be presented as "Authorization: Bearer <token>" by requests that
+	// change state. Without it, only clients on loopback may change state.
+	Token string
 }
 
 type server struct{ o Options }

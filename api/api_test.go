@@ -115,3 +115,48 @@ func TestNotReady(t *testing.T) {
 		t.Errorf("readyz = %d %s", status, body)
 	}
 }
+
+func TestStateChangesNeedTheToken(t *testing.T) {
+	s := alerts.NewSilences(nil, func() time.Time { return t0 })
+	h := New(Options{
+		Feeds: feeds{}, Topics: topicsFake{}, Alerts: alertsFake{}, Silences: silences{s},
+		Gatherer: prometheus.NewRegistry(), Ready: func(context.Context) error { return nil },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return t0 }, Token: "s3cret",
+	})
+	post := func(auth string) int {
+		req := httptest.NewRequest("POST", "/api/v1/silences", strings.NewReader(`{"topic":"k","duration":"1h"}`))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for auth, want := range map[string]int{"": 401, "Bearer nope": 401, "s3cret": 401, "Bearer s3cret": 201} {
+		if got := post(auth); got != want {
+			t.Errorf("POST with %q = %d, want %d", auth, got, want)
+		}
+	}
+	// Reads need no token.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/silences", nil))
+	if rec.Code != 200 {
+		t.Errorf("GET silences = %d", rec.Code)
+	}
+}
+
+func TestWithoutTokenOnlyLoopbackChangesState(t *testing.T) {
+	s := alerts.NewSilences(nil, func() time.Time { return t0 })
+	h := New(Options{Feeds: feeds{}, Topics: topicsFake{}, Alerts: alertsFake{}, Silences: silences{s},
+		Gatherer: prometheus.NewRegistry(), Ready: func(context.Context) error { return nil },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return t0 }})
+	for remote, want := range map[string]int{"127.0.0.1:5000": 201, "[::1]:5000": 201, "192.0.2.7:5000": 403, "[::ffff:127.0.0.1]:1": 201} {
+		req := httptest.NewRequest("POST", "/api/v1/silences", strings.NewReader(`{"topic":"k","duration":"1h"}`))
+		req.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("POST from %s = %d, want %d", remote, rec.Code, want)
+		}
+	}
+}

@@ -75,6 +75,9 @@ type TLS struct {
 // HTTP configures the API, metrics and health endpoint.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// Token, when set, is the bearer token that requests changing state (silences) must carry.
+	// Without it, such requests are accepted only on a loopback listener.
+	Token string `yaml:"token"`
 }
 
 // Fetch configures how feeds are downloaded.

@@ -24,6 +24,7 @@ var (
 func (c *Config) Redacted() *Config {
 	r := c.clone()
 	r.NATS.Token = redactSecret(r.NATS.Token)
+	r.HTTP.Token = redactSecret(r.HTTP.Token)
 	r.NATS.Password = redactSecret(r.NATS.Password)
 	if r.NATS.URL != "" {
 		servers := strings.Split(r.NATS.URL, ",")

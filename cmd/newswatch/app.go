@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 		a.httpSrv = &http.Server{
 			Handler: api.New(api.Options{
 				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
-				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now,
+				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
 				Logger: a.log.With("component", "api"),
 			}),
 			ReadHeaderTimeout: 10 * time.Second,

@@ -165,3 +165,24 @@ func TestDefaultTopicCatchesSanatoriumReport(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
 }
+
+// Secrets never reach check's output, even next to errors in the same entries.
+func TestCheckNeverPrintsSecrets(t *testing.T) {
+	secrets := []string{"hook-secret-123", "api-token-456", "nats-pass-789", "url-pass-000"}
+	cfg := writeFile(t, "s.yaml", `http: {token: api-token-456}
+nats: {url: "nats://nats.example:4222", user: nw, password: nats-pass-789}
+topics:
+  - {id: k, query: 'a AND ('}
+notify:
+  - {type: webhook, url: "ftp://u:url-pass-000@hooks.example/x", secret: hook-secret-123}
+`)
+	code, stdout, stderr := run(t, "check", "--config", cfg)
+	if code != exitUsage {
+		t.Fatalf("exit %d", code)
+	}
+	for _, s := range secrets {
+		if strings.Contains(stdout+stderr, s) {
+			t.Errorf("output shows secret %q:\n%s%s", s, stdout, stderr)
+		}
+	}
+}
