@@ -62,6 +62,9 @@ type NATS struct {
 	Password string `yaml:"password"`
 	TLS      TLS    `yaml:"tls"`
 	Replicas int    `yaml:"replicas"`
+	// MaxStore caps the embedded server's JetStream file storage, in bytes (0: derived from
+	// the free disk at start).
+	MaxStore int64 `yaml:"max_store"`
 }
 
 // TLS holds the client TLS settings for connecting to NATS.

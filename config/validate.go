@@ -129,6 +129,9 @@ func (v *validator) schedule(path, spec string) {
 }
 
 func (v *validator) nats() {
+	if v.c.NATS.MaxStore < 0 {
+		v.errorf("nats.max_store", "must not be negative, got %d", v.c.NATS.MaxStore)
+	}
 	n := v.c.NATS
 	if n.URL != "" {
 		for _, s := range strings.Split(n.URL, ",") {
