@@ -147,7 +147,7 @@ func connConfig(cfg *config.Config, m *appMetrics) events.ConnConfig {
 		DataDir: cfg.DataDir, Listen: cfg.NATS.Listen, URL: cfg.NATS.URL,
 		Creds: cfg.NATS.Creds, Token: cfg.NATS.Token, User: cfg.NATS.User, Password: cfg.NATS.Password,
 		TLSCA: cfg.NATS.TLS.CA, TLSCert: cfg.NATS.TLS.Cert, TLSKey: cfg.NATS.TLS.Key,
-		TLSServerName: cfg.NATS.TLS.ServerName, Replicas: cfg.NATS.Replicas, Name: "newswatch",
+		TLSServerName: cfg.NATS.TLS.ServerName, Replicas: cfg.NATS.Replicas, MaxStore: cfg.NATS.MaxStore, Name: "newswatch",
 		OnStatus: func(up bool) {
 			if m == nil {
 				return

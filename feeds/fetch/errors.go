@@ -147,14 +147,42 @@ func (e *timeoutError) Error() string {
 func (e *timeoutError) Timeout() bool { return true }
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// redact returns s with any password replaced, or s unchanged if it does not
-// parse as a URL.
+// redact returns s with any password and credential-like query values replaced, or s
+// unchanged if it does not parse as a URL.
 func redact(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return s
 	}
-	return u.Redacted()
+	return redactURL(u)
+}
+
+// secretParams are substrings of query parameter names whose values are credentials.
+var secretParams = []string{"key", "token", "secret", "password", "passwd", "auth", "sig", "session"}
+
+// redactURL is u for logs and errors: the password and the values of credential-like query
+// parameters (api_key, token, sig, ...) replaced, since feed URLs often carry them.
+func redactURL(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.Redacted()
+	}
+	c := *u
+	q := c.Query()
+	changed := false
+	for name := range q {
+		lower := strings.ToLower(name)
+		for _, w := range secretParams {
+			if strings.Contains(lower, w) {
+				q[name] = []string{"REDACTED"}
+				changed = true
+				break
+			}
+		}
+	}
+	if changed {
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
 }
 
 // maxRetryAfter caps Retry-After so a hostile or confused server cannot park

@@ -173,13 +173,13 @@ func (f *Fetcher) CloseIdleConnections() { f.client.CloseIdleConnections() }
 // checkRedirect limits the redirect chain and allows only http and https
 // targets; the dial-time guard then vets each hop's address.
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	last := via[len(via)-1].URL.Redacted()
+	last := redactURL(via[len(via)-1].URL)
 	if len(via) > maxRedirects {
 		return &redirectError{last: last, err: redirectLimitError{}}
 	}
 	if s := req.URL.Scheme; s != "http" && s != "https" {
 		return &redirectError{last: last, err: &refusal{msg: fmt.Sprintf(
-			"refused to follow a redirect to %s: only http and https redirects are followed", req.URL.Redacted())}}
+			"refused to follow a redirect to %s: only http and https redirects are followed", redactURL(req.URL))}}
 	}
 	return nil
 }
@@ -204,20 +204,20 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	switch u.Scheme {
 	case "http", "https":
 		if u.Host == "" {
-			return nil, &Error{Kind: KindRefused, URL: u.Redacted(), Err: &refusal{msg: "invalid URL: no host"}}
+			return nil, &Error{Kind: KindRefused, URL: redactURL(u), Err: &refusal{msg: "invalid URL: no host"}}
 		}
 		return f.fetchHTTP(ctx, u, req)
 	case "file":
 		return f.fetchFile(ctx, u, req)
 	}
-	return nil, &Error{Kind: KindRefused, URL: u.Redacted(), Err: &refusal{msg: fmt.Sprintf(
+	return nil, &Error{Kind: KindRefused, URL: redactURL(u), Err: &refusal{msg: fmt.Sprintf(
 		"unsupported URL scheme %q: use http, https or file", u.Scheme)}}
 }
 
 func (f *Fetcher) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Response, error) {
 	release, err := f.limiter.acquire(ctx, strings.ToLower(u.Hostname()))
 	if err != nil {
-		return nil, &Error{Kind: KindNetwork, URL: u.Redacted(), Err: fmt.Errorf("waiting for a free per-host slot: %w", err)}
+		return nil, &Error{Kind: KindNetwork, URL: redactURL(u), Err: fmt.Errorf("waiting for a free per-host slot: %w", err)}
 	}
 	defer release()
 
@@ -228,7 +228,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resp
 
 	hreq, err := f.newRequest(tctx, u, req)
 	if err != nil {
-		return nil, &Error{Kind: KindRefused, URL: u.Redacted(), Err: &refusal{msg: "invalid request: " + err.Error()}}
+		return nil, &Error{Kind: KindRefused, URL: redactURL(u), Err: &refusal{msg: "invalid request: " + err.Error()}}
 	}
 	resp, err := f.client.Do(hreq)
 	if err != nil {
@@ -257,7 +257,7 @@ func (f *Fetcher) readResponse(ctx, tctx context.Context, u *url.URL, req Reques
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		// Drain a little so the connection can be reused for the retry.
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-		e := &Error{Kind: KindHTTP, URL: u.Redacted(), StatusCode: resp.StatusCode, hop: redact(final)}
+		e := &Error{Kind: KindHTTP, URL: redactURL(u), StatusCode: resp.StatusCode, hop: redact(final)}
 		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), f.now()); ok {
 			e.RetryAfter = d
 		}
@@ -305,7 +305,7 @@ func (f *Fetcher) newRequest(ctx context.Context, u *url.URL, req Request) (*htt
 // parent is the caller's context and tctx the one carrying Config.Timeout,
 // so a caller's cancellation is not mistaken for a timeout.
 func (f *Fetcher) transportError(parent, tctx context.Context, u *url.URL, err error, stage string) *Error {
-	e := &Error{Kind: KindNetwork, URL: u.Redacted()}
+	e := &Error{Kind: KindNetwork, URL: redactURL(u)}
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 		e.hop = redact(ue.URL)
@@ -333,7 +333,7 @@ func (f *Fetcher) transportError(parent, tctx context.Context, u *url.URL, err e
 }
 
 func (f *Fetcher) tooLarge(u *url.URL, final string) *Error {
-	return &Error{Kind: KindTooLarge, URL: u.Redacted(), hop: redact(final), Err: fmt.Errorf(
+	return &Error{Kind: KindTooLarge, URL: redactURL(u), hop: redact(final), Err: fmt.Errorf(
 		"body exceeds the limit of %d bytes (fetch.max_body_bytes)", f.cfg.MaxBodyBytes)}
 }
 

@@ -19,7 +19,7 @@ import (
 // file then answers NotModified like a 304.
 func (f *Fetcher) fetchFile(ctx context.Context, u *url.URL, req Request) (*Response, error) {
 	fail := func(kind Kind, err error) (*Response, error) {
-		return nil, &Error{Kind: kind, URL: u.Redacted(), Err: err}
+		return nil, &Error{Kind: kind, URL: redactURL(u), Err: err}
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(KindNetwork, err)
