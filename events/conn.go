@@ -37,6 +37,9 @@ type ConnConfig struct {
 	// TLSServerName overrides the name checked in the server's certificate.
 	TLSServerName string
 	Replicas      int
+	// MaxStore caps the embedded server's file storage in bytes (0: JetStream derives it from
+	// the free disk).
+	MaxStore int64
 	// Name is the client connection name shown by the server.
 	Name string
 	// OnStatus is called on disconnect (false) and reconnect (true); may be nil.
@@ -90,7 +93,7 @@ func Connect(ctx context.Context, cfg ConnConfig, log *slog.Logger) (*Conn, erro
 			return nil, err
 		}
 		c.lock = lock
-		srv, err := startEmbedded(cfg.DataDir, cfg.Listen)
+		srv, err := startEmbedded(cfg.DataDir, cfg.Listen, cfg.MaxStore)
 		if err != nil {
 			c.shutdownServer()
 			return nil, err
@@ -189,15 +192,16 @@ func authOptions(cfg ConnConfig) ([]nats.Option, error) {
 
 // startEmbedded runs a single JetStream server storing under dataDir with fsync on every write,
 // so an acknowledged event survives a power cut.
-func startEmbedded(dataDir, listen string) (*server.Server, error) {
+func startEmbedded(dataDir, listen string, maxStore int64) (*server.Server, error) {
 	opts := &server.Options{
-		ServerName: "newswatch",
-		JetStream:  true,
-		StoreDir:   dataDir,
-		SyncAlways: true,
-		NoSigs:     true,
-		NoLog:      true,
-		DontListen: listen == "",
+		ServerName:        "newswatch",
+		JetStream:         true,
+		StoreDir:          dataDir,
+		SyncAlways:        true,
+		NoSigs:            true,
+		NoLog:             true,
+		DontListen:        listen == "",
+		JetStreamMaxStore: maxStore,
 		// Projection snapshots can outgrow the 1 MiB default.
 		MaxPayload: 8 << 20,
 	}
