@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 	"github.com/newswatch/newswatch/events"
 )
 
@@ -114,5 +116,58 @@ func TestExternalNATSWithTLS(t *testing.T) {
 	if err := dial(t, events.ConnConfig{URL: "tls://" + addr, TLSCA: filepath.Join(t.TempDir(), "missing.pem")}); err == nil ||
 		!strings.Contains(err.Error(), "nats.tls.ca") {
 		t.Errorf("missing CA file: %v", err)
+	}
+}
+
+// A credentials file (user JWT + nkey seed) against a server in operator mode.
+func TestExternalNATSWithCreds(t *testing.T) {
+	okp, _ := nkeys.CreateOperator()
+	opub, _ := okp.PublicKey()
+	oc := jwt.NewOperatorClaims(opub)
+	akp, _ := nkeys.CreateAccount()
+	apub, _ := akp.PublicKey()
+	ac := jwt.NewAccountClaims(apub)
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
+	ajwt, err := ac.Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ukp, _ := nkeys.CreateUser()
+	upub, _ := ukp.PublicKey()
+	ujwt, err := jwt.NewUserClaims(upub).Encode(akp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := ukp.Seed()
+	creds, err := jwt.FormatUserConfig(ujwt, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	credsFile := filepath.Join(t.TempDir(), "nw.creds")
+	if err := os.WriteFile(credsFile, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	skp, _ := nkeys.CreateAccount()
+	spub, _ := skp.PublicKey()
+	sjwt, err := jwt.NewAccountClaims(spub).Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := &server.MemAccResolver{}
+	for pub, j := range map[string]string{apub: ajwt, spub: sjwt} {
+		if err := resolver.Store(pub, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := runServer(t, &server.Options{TrustedOperators: []*jwt.OperatorClaims{oc}, AccountResolver: resolver, SystemAccount: spub})
+	if err := dial(t, events.ConnConfig{URL: "nats://" + addr, Creds: credsFile}); err != nil {
+		t.Errorf("with the creds file: %v", err)
+	}
+	if err := dial(t, events.ConnConfig{URL: "nats://" + addr}); err == nil {
+		t.Error("connected without credentials to a server in operator mode")
+	}
+	if err := dial(t, events.ConnConfig{URL: "nats://" + addr, Creds: filepath.Join(t.TempDir(), "none.creds")}); err == nil ||
+		!strings.Contains(err.Error(), "nats.creds") {
+		t.Errorf("missing creds file: %v", err)
 	}
 }
