@@ -109,12 +109,6 @@ func parse[T any](b []byte, typ string, maxVersion int) (T, error) {
 	return e.Data, nil
 }
 
-// ParseAs decodes the payload of an event of type typ into T, which may be a slimmer view of
-// the payload with only the fields a reader needs (decoding fewer fields is faster).
-func ParseAs[T any](b []byte, typ string, maxVersion int) (T, error) {
-	return parse[T](b, typ, maxVersion)
-}
-
 // ParseArticle decodes an article event.
 func ParseArticle(b []byte) (Article, error) {
 	return parse[Article](b, TypeArticle, ArticleSchemaVersion)

@@ -57,3 +57,21 @@ func MatchMessage(m Match) (Outgoing, error) {
 
 // ParseMatch decodes a match event.
 func ParseMatch(b []byte) (Match, error) { return parse[Match](b, TypeMatch, MatchSchemaVersion) }
+
+// MatchView is the part of a match event that read models fold: decoding fewer fields is
+// faster, and projections replay millions of them.
+type MatchView struct {
+	Topic       string    `json:"topic"`
+	ArticleID   string    `json:"article_id"`
+	URL         string    `json:"url"`
+	Title       string    `json:"title"`
+	Summary     string    `json:"summary"`
+	Source      string    `json:"source"`
+	PublishedAt time.Time `json:"published_at"`
+	FirstSeenAt time.Time `json:"first_seen_at"`
+}
+
+// ParseMatchView decodes the read-model view of a match event.
+func ParseMatchView(b []byte) (MatchView, error) {
+	return parse[MatchView](b, TypeMatch, MatchSchemaVersion)
+}

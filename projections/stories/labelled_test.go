@@ -53,18 +53,18 @@ func matchEvent(t testing.TB, topic string, a labelled) []byte {
 }
 
 // group folds the labelled articles, in time order, into a projection and returns each
-// article's story id. Through Apply when events is true, else straight to the fold, which
+// article's story id. Through Apply when viaEvents is true, else straight to the fold, which
 // is what Apply does after decoding (faster, for the sweeps).
-func group(t testing.TB, p *Projection, arts []labelled, events bool) map[string]string {
+func group(t testing.TB, p *Projection, arts []labelled, viaEvents bool) map[string]string {
 	t.Helper()
 	for i, a := range arts {
-		if events {
+		if viaEvents {
 			if err := p.Apply(matchEvent(t, "dprk-russia", a), uint64(i+1)); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		p.fold(matchView{Topic: "dprk-russia", ArticleID: a.ID, URL: "https://" + a.Source + ".example/" + a.ID,
+		p.fold(events.MatchView{Topic: "dprk-russia", ArticleID: a.ID, URL: "https://" + a.Source + ".example/" + a.ID,
 			Title: a.Title, Summary: a.Summary, Source: a.Source, PublishedAt: a.At, FirstSeenAt: a.At.Add(time.Minute)})
 	}
 	got := map[string]string{}

@@ -104,22 +104,10 @@ func newWith(p params) *Projection {
 // Name implements events.Projection.
 func (p *Projection) Name() string { return Name }
 
-// matchView is the part of a match event that stories use.
-type matchView struct {
-	Topic       string    `json:"topic"`
-	ArticleID   string    `json:"article_id"`
-	URL         string    `json:"url"`
-	Title       string    `json:"title"`
-	Summary     string    `json:"summary"`
-	Source      string    `json:"source"`
-	PublishedAt time.Time `json:"published_at"`
-	FirstSeenAt time.Time `json:"first_seen_at"`
-}
-
 // Apply folds a match event. A second match of an article (another query version) is
 // ignored.
 func (p *Projection) Apply(data []byte, _ uint64) error {
-	v, err := events.ParseAs[matchView](data, events.TypeMatch, events.MatchSchemaVersion)
+	v, err := events.ParseMatchView(data)
 	if err != nil {
 		return err
 	}
@@ -127,7 +115,7 @@ func (p *Projection) Apply(data []byte, _ uint64) error {
 	return nil
 }
 
-func (p *Projection) fold(v matchView) {
+func (p *Projection) fold(v events.MatchView) {
 	ts := termsOf(v.Title, v.Summary) // outside the lock: the costly part
 	at := v.PublishedAt
 	if at.IsZero() || (!v.FirstSeenAt.IsZero() && v.FirstSeenAt.Before(at)) {

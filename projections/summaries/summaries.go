@@ -68,20 +68,9 @@ func effectiveTime(m events.Match) time.Time {
 	return m.FirstSeenAt
 }
 
-// matchView is the part of a match event that summaries use.
-type matchView struct {
-	Topic       string    `json:"topic"`
-	ArticleID   string    `json:"article_id"`
-	URL         string    `json:"url"`
-	Title       string    `json:"title"`
-	Source      string    `json:"source"`
-	PublishedAt time.Time `json:"published_at"`
-	FirstSeenAt time.Time `json:"first_seen_at"`
-}
-
 // Apply folds a match event.
 func (p *Projection) Apply(data []byte, _ uint64) error {
-	v, err := events.ParseAs[matchView](data, events.TypeMatch, events.MatchSchemaVersion)
+	v, err := events.ParseMatchView(data)
 	if err != nil {
 		return err
 	}
