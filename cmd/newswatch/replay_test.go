@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/projections/summaries"
@@ -201,8 +202,12 @@ func TestInterruptedRebuildLeavesLiveUntouched(t *testing.T) {
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted rebuild returned %v", err)
 	}
-	if next, err := r.app.conn.GetState(t.Context(), "x"); err != nil || next != nil {
-		t.Fatalf("state bucket: %v %v", next, err)
+	kv, err := r.app.conn.JS.KeyValue(t.Context(), events.ProjectionBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := kv.Get(t.Context(), events.NextKey(summaries.Name)); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("an interrupted rebuild stored a next version: %v, %v", e, err)
 	}
 	time.Sleep(1500 * time.Millisecond)
 	if v := r.projector(t, summaries.Name).Version(); v != "" {
