@@ -49,14 +49,9 @@ func (c *Conn) PublishAlert(ctx context.Context, topic, id string, firedAt time.
 // ReadAlerts delivers the alert events stored since the given time (all when zero), with the
 // sequence of the last match each covers.
 func (c *Conn) ReadAlerts(ctx context.Context, since time.Time, fn func(data []byte, seq, sourceSeq uint64) error) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{AlertSubjectPrefix + "*"}, DeliverPolicy: jetstream.DeliverAllPolicy}
-	if !since.IsZero() {
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
-	}
-	return c.readMsgs(ctx, AlertStream, cfg, func(msg jetstream.Msg, seq uint64) error {
-		src, _ := strconv.ParseUint(msg.Headers().Get(HeaderSourceSeq), 10, 64)
-		return fn(msg.Data(), seq, src)
-	})
+	_, err := c.Replay(ctx, AlertStream, []string{AlertSubjectPrefix + "*"}, Range{FromTime: since}, nil,
+		func(e Event) (bool, error) { return true, fn(e.Data, e.Seq, e.SourceSeq) })
+	return err
 }
 
 // TailAlerts calls fn for every alert on topic (all when "") from since (only new ones when

@@ -3,10 +3,6 @@ package events
 import (
 	"context"
 	"errors"
-	"fmt"
-	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ErrStop ends a Read early without error.
@@ -17,51 +13,11 @@ var ErrStop = errors.New("events: stop reading")
 // the fastest way to read history. fn gets each event's JSON and stream sequence; returning
 // ErrStop ends the read without error.
 func (c *Conn) Read(ctx context.Context, stream string, subjects []string, from uint64, fn func(data []byte, seq uint64) error) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
-	if from > 1 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = from
-	}
-	return c.readMsgs(ctx, stream, cfg, func(msg jetstream.Msg, seq uint64) error { return fn(msg.Data(), seq) })
-}
-
-// readMsgs reads what an ordered consumer delivers up to the stream's state at the start.
-func (c *Conn) readMsgs(ctx context.Context, stream string, cfg jetstream.OrderedConsumerConfig, fn func(jetstream.Msg, uint64) error) error {
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	cons, err := c.JS.OrderedConsumer(cctx, stream, cfg)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("read %s: %w", stream, err)
-	}
-	info := cons.CachedInfo()
-	if info == nil || info.NumPending == 0 {
+	_, err := c.Replay(ctx, stream, subjects, Range{FromSeq: from}, nil, func(e Event) (bool, error) {
+		return true, fn(e.Data, e.Seq)
+	})
+	if errors.Is(err, ErrStop) {
 		return nil
 	}
-	it, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("read %s: %w", stream, err)
-	}
-	defer it.Stop()
-	for {
-		nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		msg, err := it.Next(jetstream.NextContext(nctx))
-		cancel()
-		if err != nil {
-			return fmt.Errorf("read %s: %w", stream, err)
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			return fmt.Errorf("read %s: %w", stream, err)
-		}
-		err = fn(msg, meta.Sequence.Stream)
-		if errors.Is(err, ErrStop) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if meta.NumPending == 0 {
-			return nil
-		}
-	}
+	return err
 }

@@ -47,6 +47,8 @@ type Event struct {
 	Subject string
 	Seq     uint64
 	Stored  time.Time
+	// SourceSeq is the input sequence a derived event names (HeaderSourceSeq), else 0.
+	SourceSeq uint64
 }
 
 // Replay feeds fn the events of stream on subjects within r, up to the stream's head when it
@@ -97,7 +99,8 @@ func (c *Conn) Replay(ctx context.Context, stream string, subjects []string, r R
 		}
 		st.Read++
 		st.Last = seq
-		applied, err := fn(Event{Data: msg.Data(), Subject: msg.Subject(), Seq: seq, Stored: meta.Timestamp})
+		src, _ := strconv.ParseUint(msg.Headers().Get(HeaderSourceSeq), 10, 64)
+		applied, err := fn(Event{Data: msg.Data(), Subject: msg.Subject(), Seq: seq, Stored: meta.Timestamp, SourceSeq: src})
 		if err != nil {
 			return st, err
 		}
