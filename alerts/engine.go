@@ -53,9 +53,18 @@ type Silencer interface {
 	Silenced(topic string, at time.Time) bool
 }
 
+// StoryIndex tells which story of a topic an article belongs to: the grouping of the
+// topic_stories projection, which joins other outlets' rewrites of a report, not only its
+// copies. seq is the match event's stream sequence, which the index may wait to have folded.
+// "" when unknown.
+type StoryIndex interface {
+	StoryOf(topic, articleID string, seq uint64) string
+}
+
 // alertedStory is a story that has fired.
 type alertedStory struct {
 	ArticleID string
+	StoryID   string
 	URL       string
 	FP        story.Fingerprint
 	At        time.Time
@@ -82,9 +91,15 @@ type topicState struct {
 type Engine struct {
 	topics      map[string]*topicState
 	silences    Silencer
+	stories     StoryIndex
 	maxMatchAge time.Duration
 	lastSeen    uint64
 }
+
+// UseStories makes the engine fire once per story of the index: an article of a story that
+// already fired, or is waiting to, is folded into it as a copy. Without an index, only
+// near-identical copies (alerts/story) are folded.
+func (e *Engine) UseStories(x StoryIndex) { e.stories = x }
 
 // NewEngine returns an engine for the rules.
 func NewEngine(rules []Rule, s Silencer) *Engine {
@@ -133,7 +148,11 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
 		return
 	}
 	fp := story.Of(m.Title, m.Summary)
-	if st.alerted(m, fp, now) {
+	sid := ""
+	if e.stories != nil {
+		sid = e.stories.StoryOf(m.Topic, m.ArticleID, seq)
+	}
+	if st.alerted(m, sid, fp, now) {
 		return
 	}
 	if st.pending == nil {
@@ -145,14 +164,16 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
 		if g.articles[i].ID == m.ArticleID {
 			return
 		}
-		if story.Same(g.fps[i], fp) {
+		if (sid != "" && g.articles[i].Story == sid) || story.Same(g.fps[i], fp) {
 			g.articles[i].Copies = append(g.articles[i].Copies, notify.Copy{
 				ID: m.ArticleID, URL: m.URL, Source: m.Source, PublishedAt: m.PublishedAt,
 			})
 			return
 		}
 	}
-	g.articles = append(g.articles, articleOf(m))
+	art := articleOf(m)
+	art.Story = sid
+	g.articles = append(g.articles, art)
 	g.fps = append(g.fps, fp)
 }
 
@@ -170,7 +191,7 @@ func articleOf(m events.Match) notify.Article {
 }
 
 // alerted reports whether the match is a story that already fired within the window.
-func (st *topicState) alerted(m events.Match, fp story.Fingerprint, now time.Time) bool {
+func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, now time.Time) bool {
 	cutoff := now.Add(-st.rule.StoryWindow)
 	keep := st.stories[:0]
 	found := false
@@ -179,7 +200,7 @@ func (st *topicState) alerted(m events.Match, fp story.Fingerprint, now time.Tim
 			continue
 		}
 		keep = append(keep, s)
-		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) || story.Same(s.FP, fp) {
+		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) || (sid != "" && s.StoryID == sid) || story.Same(s.FP, fp) {
 			found = true
 		}
 	}
@@ -243,10 +264,11 @@ func (e *Engine) NextDue() time.Time {
 	return next
 }
 
-// Fired records a published alert: its stories are remembered and its sequence passed.
+// Fired records a published match alert: its stories are remembered and its sequence
+// passed. Alerts of other kinds (spikes, digests) are not the engine's and are ignored.
 func (e *Engine) Fired(a notify.Alert, lastSeq uint64) {
 	st := e.topics[a.Topic]
-	if st == nil {
+	if st == nil || (a.Kind != "" && a.Kind != KindMatch) {
 		return
 	}
 	st.lastFiredSeq = max(st.lastFiredSeq, lastSeq)
@@ -254,9 +276,10 @@ func (e *Engine) Fired(a notify.Alert, lastSeq uint64) {
 		st.lastFired = a.FiredAt
 	}
 	for _, art := range a.Articles {
-		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, URL: art.URL, FP: story.Of(art.Title, art.Snippet), At: a.FiredAt})
+		fp := story.Of(art.Title, art.Snippet)
+		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, URL: art.URL, FP: fp, At: a.FiredAt})
 		for _, c := range art.Copies {
-			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, URL: c.URL, FP: story.Of(art.Title, art.Snippet), At: a.FiredAt})
+			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, URL: c.URL, FP: fp, At: a.FiredAt})
 		}
 	}
 }

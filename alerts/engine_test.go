@@ -6,6 +6,7 @@ import (
 
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/projections/stories"
 )
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -156,4 +157,68 @@ func TestAlertIDDeterministicAndResume(t *testing.T) {
 
 func notifyAlert(topic string, at time.Time) notify.Alert {
 	return notify.Alert{ID: "x", Topic: topic, Kind: KindMatch, FiredAt: at}
+}
+
+// projIndex is a real stories projection as the engine's story index: each match is folded
+// into it before the engine sees it, as the daemon's stories projector does.
+type projIndex struct{ p *stories.Projection }
+
+func (x projIndex) StoryOf(topic, articleID string, _ uint64) string {
+	id, _ := x.p.StoryID(topic, articleID)
+	return id
+}
+
+func (x projIndex) observe(t *testing.T, e *Engine, m events.Match, seq uint64, now time.Time) {
+	t.Helper()
+	out, err := events.MatchMessage(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.p.Apply(out.Data, seq); err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(m, seq, now)
+}
+
+// With the stories projection as its index, the engine fires once per story: outlets'
+// rewrites of a report (other words, same event) are folded into its alert, or dropped once
+// it fired, while another event on the same subject fires.
+func TestOneAlertPerStoryWithRewrites(t *testing.T) {
+	e := NewEngine([]Rule{{Topic: "k", TopicName: "Korea"}}, nil)
+	x := projIndex{stories.New()}
+	e.UseStories(x)
+	const (
+		wireTitle    = "North Korean troops deployed to Russia's Kursk region, Seoul says"
+		wireSummary  = "South Korea's spy agency said on Wednesday that about 3,000 North Korean soldiers have moved to the front line in the Kursk region, where Ukraine holds territory."
+		rewriteTitle = "Seoul: 3,000 North Korean soldiers now at Kursk front"
+		rewriteSum   = "About 3,000 soldiers from North Korea have reached the front line in Russia's Kursk region, South Korean intelligence told lawmakers on Wednesday."
+		laterTitle   = "Kursk: North Korean soldiers at the front, says Seoul's spy agency"
+		laterSum     = "North Korea has sent some 3,000 soldiers to the front line in the Kursk region, where Ukrainian forces hold territory, South Korea's spy agency said."
+		otherTitle   = "Russia's parliament ratifies defence treaty with North Korea"
+		otherSum     = "The State Duma voted unanimously on Thursday to ratify the comprehensive strategic partnership treaty with North Korea, sending it to the Federation Council."
+	)
+	x.observe(t, e, mAt("w1", "https://wire.example/w1", "wire", wireTitle, wireSummary, t0), 1, t0)
+	x.observe(t, e, mAt("r1", "https://herald.example/r1", "herald", rewriteTitle, rewriteSum, t0.Add(10*time.Minute)), 2, t0)
+	due := fireAll(t, e, t0)
+	if len(due) != 1 || len(due[0].Alert.Articles) != 1 {
+		t.Fatalf("a report and its rewrite: %+v", due)
+	}
+	art := due[0].Alert.Articles[0]
+	if want, _ := x.p.StoryID("k", "w1"); art.Story == "" || art.Story != want || len(art.Copies) != 1 || art.Copies[0].ID != "r1" {
+		t.Errorf("alerted article %+v (story of w1 %q)", art, want)
+	}
+	// A later rewrite of the alerted story does not fire; another event does.
+	later := t0.Add(2 * time.Hour)
+	x.observe(t, e, mAt("r2", "https://courier.example/r2", "courier", laterTitle, laterSum, later), 3, later)
+	x.observe(t, e, mAt("o1", "https://wire.example/o1", "wire", otherTitle, otherSum, later), 4, later)
+	due = fireAll(t, e, later)
+	if len(due) != 1 || len(due[0].Alert.Articles) != 1 || due[0].Alert.Articles[0].ID != "o1" {
+		t.Fatalf("later rewrite and another event: %+v", due)
+	}
+	// A spike alert of the topic is not the engine's: it neither blocks stories nor delays.
+	e.Fired(notify.Alert{ID: "s", Topic: "k", Kind: notify.KindSpike, FiredAt: later.Add(time.Hour),
+		Articles: []notify.Article{{ID: "n1", Title: "Something else entirely"}}}, 99)
+	if st := e.topics["k"]; st.lastFiredSeq == 99 || st.lastFired.Equal(later.Add(time.Hour)) || len(st.stories) != 3 {
+		t.Errorf("a spike alert changed the match engine's state: %+v", st)
+	}
 }

@@ -10,8 +10,6 @@ import (
 
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/events"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 // Log is the event log as the alert runner uses it; events.Conn implements it.
@@ -37,23 +35,17 @@ type Runner struct {
 	mu     sync.Mutex // guards engine: Run's goroutine and SetRules
 	engine *Engine
 
-	fired       *prometheus.CounterVec
+	m           *Metrics
 	pending     atomic.Uint64
 	lastSaved   uint64
 	lastSavedAt time.Time
 }
 
 // NewRunner returns a Runner for the rules.
-func NewRunner(l Log, rules []Rule, s Silencer, reg prometheus.Registerer, logger *slog.Logger, now func() time.Time) *Runner {
-	r := &Runner{
-		log: l, logger: logger.With("component", "alerts"), now: now, engine: NewEngine(rules, s),
-		fired: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
-			Name: "newswatch_alerts_fired_total",
-			Help: "Alerts fired, per topic and rule kind.",
-		}, []string{"topic", "kind"}),
-	}
+func NewRunner(l Log, rules []Rule, s Silencer, m *Metrics, logger *slog.Logger, now func() time.Time) *Runner {
+	r := &Runner{log: l, logger: logger.With("component", "alerts"), now: now, engine: NewEngine(rules, s), m: m}
 	for _, rule := range rules {
-		r.fired.WithLabelValues(rule.Topic, KindMatch)
+		m.init(rule.Topic, KindMatch)
 	}
 	return r
 }
@@ -64,8 +56,15 @@ func (r *Runner) SetRules(rules []Rule) {
 	defer r.mu.Unlock()
 	r.engine.SetRules(rules)
 	for _, rule := range rules {
-		r.fired.WithLabelValues(rule.Topic, KindMatch)
+		r.m.init(rule.Topic, KindMatch)
 	}
+}
+
+// UseStories makes the engine fire once per story of the index (see Engine.UseStories).
+func (r *Runner) UseStories(x StoryIndex) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.engine.UseStories(x)
 }
 
 // Run restores state and fires alerts until ctx ends.
@@ -168,29 +167,13 @@ func (r *Runner) fireDue(ctx context.Context) {
 	due := r.engine.Due(r.now())
 	r.mu.Unlock()
 	for _, f := range due {
-		data, err := json.Marshal(f.Alert)
-		if err != nil {
-			r.logger.Error("alert not encodable", "error", err)
-			continue
-		}
-		for attempt := 1; ; attempt++ {
-			err = r.log.PublishAlert(ctx, f.Alert.Topic, f.Alert.ID, f.Alert.FiredAt, data, f.LastSeq)
-			if err == nil || ctx.Err() != nil {
-				break
-			}
-			r.logger.Warn("alert not stored; retrying", "topic", f.Alert.Topic, "alert", f.Alert.ID, "error", err, "attempt", attempt)
-			select {
-			case <-ctx.Done():
-			case <-time.After(notify.Backoff(attempt, 200*time.Millisecond, 10*time.Second)):
-			}
-		}
-		if err != nil {
+		if !publish(ctx, r.log, r.logger, f.Alert, f.LastSeq) {
 			return // shutting down: the matches are re-read after the restart
 		}
 		r.mu.Lock()
 		r.engine.Fired(f.Alert, f.LastSeq)
 		r.mu.Unlock()
-		r.fired.WithLabelValues(f.Alert.Topic, f.Alert.Kind).Inc()
+		r.m.firedOne(f.Alert.Topic, f.Alert.Kind)
 		r.logger.Info("alert fired", "topic", f.Alert.Topic, "alert", f.Alert.ID, "articles", len(f.Alert.Articles))
 	}
 	r.saveCheckpoint(ctx, false)

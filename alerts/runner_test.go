@@ -74,7 +74,7 @@ type runner struct {
 
 func run(t *testing.T, c *events.Conn, rules []alerts.Rule) *runner {
 	t.Helper()
-	r := alerts.NewRunner(c, rules, nil, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	r := alerts.NewRunner(c, rules, nil, alerts.NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
 	ctx, cancel := context.WithCancel(t.Context())
 	rr := &runner{cancel: cancel}
 	rr.wg.Add(1)

@@ -142,8 +142,23 @@ type Alert struct {
 	Threshold   float64       `yaml:"threshold"`
 	MinSources  int           `yaml:"min_sources"`
 	Cooldown    time.Duration `yaml:"cooldown"`
+	TimeZone    string        `yaml:"time_zone"`
 	Schedule    string        `yaml:"schedule"`
 	SendEmpty   bool          `yaml:"send_empty"`
+	Top         int           `yaml:"top"`
+}
+
+// Location is the spike rule's time zone (UTC when unset or invalid; Validate reports an
+// invalid one).
+func (a Alert) Location() *time.Location {
+	if a.TimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(a.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Notify is one alert receiver.

@@ -45,11 +45,11 @@ func TestLoadFull(t *testing.T) {
 				NoMatch: []Example{{Name: "on-disk", File: "full.yaml"}},
 			},
 		}},
-		Alerts: []Alert{{
-			Topic: "dprk-russia", Kind: "spike", GroupWait: 30 * time.Second, MinInterval: 10 * time.Minute,
-			Window: time.Hour, Threshold: 2.5, MinSources: 3, Cooldown: 6 * time.Hour,
-			Schedule: "0 8 * * *", SendEmpty: true,
-		}},
+		Alerts: []Alert{
+			{Topic: "dprk-russia", Kind: "match", GroupWait: 30 * time.Second, MinInterval: 10 * time.Minute},
+			{Topic: "dprk-russia", Kind: "spike", Window: time.Hour, Threshold: 2.5, MinSources: 3, Cooldown: 6 * time.Hour, TimeZone: "Asia/Seoul"},
+			{Topic: "dprk-russia", Kind: "digest", Schedule: "0 8 * * *", SendEmpty: true, Top: 5},
+		},
 		Notify: []Notify{
 			{Name: "ops", Type: "webhook", URL: "https://hooks.example/newswatch?token=abc&topic=x", Secret: "s3cret", Topics: []string{"dprk-russia"}},
 			{Name: "slack-1", Type: "slack", URL: "https://hooks.slack.com/services/T000/B000/XXXX"},

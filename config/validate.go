@@ -242,26 +242,67 @@ func (v *validator) example(path string, e Example) {
 	}
 }
 
+// alertKeys are the kind-specific keys of alert rules, with the kind they belong to: a key
+// set on a rule of another kind is a mistake (a spike rule given a schedule), not ignored.
+var alertKeys = []struct{ key, kind string }{
+	{"group_wait", "match"}, {"min_interval", "match"},
+	{"window", "spike"}, {"threshold", "spike"}, {"min_sources", "spike"}, {"cooldown", "spike"}, {"time_zone", "spike"},
+	{"schedule", "digest"}, {"send_empty", "digest"}, {"top", "digest"},
+}
+
 func (v *validator) alerts() {
 	topics := v.topicIDs()
+	digests := map[string]string{}
 	for i, a := range v.c.Alerts {
 		p := fmt.Sprintf("alerts[%d]", i)
 		if v.required(p+".topic", a.Topic) {
 			v.topicRef(p+".topic", a.Topic, topics)
 		}
-		v.oneOf(p+".kind", a.Kind, "kind", "match, spike or digest", alertKinds)
-		v.nonNegative(p+".group_wait", a.GroupWait)
-		v.nonNegative(p+".min_interval", a.MinInterval)
-		v.nonNegative(p+".window", a.Window)
-		v.nonNegative(p+".cooldown", a.Cooldown)
-		if a.Threshold < 0 || math.IsNaN(a.Threshold) || math.IsInf(a.Threshold, 0) {
-			v.errorf(p+".threshold", "must be a finite number ≥ 0, got %v", a.Threshold)
+		if !v.oneOf(p+".kind", a.Kind, "kind", "match, spike or digest", alertKinds) {
+			continue
 		}
-		if a.MinSources < 0 {
-			v.errorf(p+".min_sources", "must not be negative, got %d", a.MinSources)
+		misplaced := map[string]bool{}
+		for _, k := range alertKeys {
+			if k.kind != a.Kind && v.c.has(p+"."+k.key) {
+				v.errorf(p+"."+k.key, "%s applies to %s rules only, and this rule is kind %s", k.key, k.kind, a.Kind)
+				misplaced[k.key] = true
+			}
 		}
-		if a.Schedule != "" {
-			v.schedule(p+".schedule", a.Schedule)
+		check := func(key string, bad bool, format string, args ...any) {
+			if bad && !misplaced[key] {
+				v.errorf(p+"."+key, format, args...)
+			}
+		}
+		check("group_wait", a.GroupWait < 0, "must not be negative, got %v", a.GroupWait)
+		check("min_interval", a.MinInterval < 0, "must not be negative, got %v", a.MinInterval)
+		check("cooldown", a.Cooldown < 0, "must not be negative, got %v", a.Cooldown)
+		check("window", a.Window < 0 || a.Window > 7*24*time.Hour, "must be between 0 and 168h, got %v", a.Window)
+		check("threshold", a.Threshold < 0 || math.IsNaN(a.Threshold) || math.IsInf(a.Threshold, 0),
+			"must be a finite number ≥ 0, got %v", a.Threshold)
+		check("min_sources", a.MinSources < 0, "must not be negative, got %d", a.MinSources)
+		check("top", a.Top < 0, "must not be negative, got %d", a.Top)
+		if a.TimeZone != "" && !misplaced["time_zone"] {
+			if _, err := time.LoadLocation(a.TimeZone); err != nil {
+				v.errorf(p+".time_zone", "unknown time zone %s: use an IANA name such as Europe/Berlin or Asia/Seoul", quote(a.TimeZone))
+			}
+		}
+		switch a.Kind {
+		case "digest":
+			if v.required(p+".schedule", a.Schedule) {
+				v.schedule(p+".schedule", a.Schedule)
+				key := a.Topic + " " + a.Schedule
+				if first, dup := digests[key]; dup {
+					v.errorf(p+".schedule", "topic %s already has a digest with this schedule at %s", a.Topic, first)
+				}
+				digests[key] = v.firstAt(p)
+			}
+		case "spike":
+			for j, b := range v.c.Alerts[:i] {
+				if b.Kind == "spike" && b.Topic == a.Topic && a.Topic != "" {
+					v.errorf(p+".topic", "topic %s already has a spike rule (alerts[%d])", a.Topic, j)
+					break
+				}
+			}
 		}
 	}
 }

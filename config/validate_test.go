@@ -213,24 +213,42 @@ alerts:
     threshold: -2
     min_sources: -1
     cooldown: -5m
-    group_wait: -1s
-    min_interval: -1s
+    time_zone: Europe/Berlinn
   - topic: dprk-russia
     kind: digest
     schedule: "@daily at 9"
-    threshold: .nan
+    top: -1
+  - topic: dprk-russia
+    group_wait: -1s
+    min_interval: -1s
+    schedule: "@daily"
+  - topic: dprk-russia
+    kind: digest
+  - topic: dprk-russia
+    kind: spike
+  - topic: dprk-russia
+    kind: digest
+    schedule: "0 8 * * *"
+  - topic: dprk-russia
+    kind: digest
+    schedule: "0 8 * * *"
 `, []string{
 			"t.yaml:5:5: alerts[0]: topic is required",
 			`t.yaml:6:12: alerts[1].topic: unknown topic "dprk-rusia" (did you mean "dprk-russia"?)`,
 			`t.yaml:8:11: alerts[2].kind: unknown kind "spik" (use match, spike or digest)`,
-			"t.yaml:11:13: alerts[3].window: must not be negative, got -1h0m0s",
+			"t.yaml:11:13: alerts[3].window: must be between 0 and 168h, got -1h0m0s",
 			"t.yaml:12:16: alerts[3].threshold: must be a finite number ≥ 0, got -2",
 			"t.yaml:13:18: alerts[3].min_sources: must not be negative, got -1",
 			"t.yaml:14:15: alerts[3].cooldown: must not be negative, got -5m0s",
-			"t.yaml:15:17: alerts[3].group_wait: must not be negative, got -1s",
-			"t.yaml:16:19: alerts[3].min_interval: must not be negative, got -1s",
-			`t.yaml:19:15: alerts[4].schedule: invalid cron spec "@daily at 9": unrecognized descriptor: @daily at 9` + cronHint,
-			"t.yaml:20:16: alerts[4].threshold: must be a finite number ≥ 0, got NaN",
+			`t.yaml:15:16: alerts[3].time_zone: unknown time zone "Europe/Berlinn": use an IANA name such as Europe/Berlin or Asia/Seoul`,
+			`t.yaml:18:15: alerts[4].schedule: invalid cron spec "@daily at 9": unrecognized descriptor: @daily at 9` + cronHint,
+			"t.yaml:19:10: alerts[4].top: must not be negative, got -1",
+			"t.yaml:21:17: alerts[5].group_wait: must not be negative, got -1s",
+			"t.yaml:22:19: alerts[5].min_interval: must not be negative, got -1s",
+			"t.yaml:23:15: alerts[5].schedule: schedule applies to digest rules only, and this rule is kind match",
+			"t.yaml:24:5: alerts[6]: schedule is required",
+			"t.yaml:26:12: alerts[7].topic: topic dprk-russia already has a spike rule (alerts[3])",
+			"t.yaml:33:15: alerts[9].schedule: topic dprk-russia already has a digest with this schedule at line 28",
 		}},
 	})
 }

@@ -106,3 +106,39 @@ func (c *Conn) SaveCheckpoint(ctx context.Context, name string, seq uint64) erro
 	_, err = kv.Put(cctx, "checkpoint."+name, []byte(strconv.FormatUint(seq, 10)))
 	return err
 }
+
+// SeqBefore returns the stream sequence after which the events of subjects stored at or after
+// t begin: a position to Follow from. It is the stream's last sequence when none is that
+// recent, and 0 when the first is the stream's first.
+func (c *Conn) SeqBefore(ctx context.Context, stream string, subjects []string, t time.Time) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	cons, err := c.JS.OrderedConsumer(cctx, stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &t,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("find %s position at %s: %w", stream, t.Format(time.RFC3339), err)
+	}
+	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
+		st, err := c.JS.Stream(cctx, stream)
+		if err != nil {
+			return 0, err
+		}
+		return st.CachedInfo().State.LastSeq, nil
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(apiTimeout/2))
+	if err != nil {
+		return 0, fmt.Errorf("find %s position at %s: %w", stream, t.Format(time.RFC3339), err)
+	}
+	for msg := range batch.Messages() {
+		meta, err := msg.Metadata()
+		if err != nil {
+			return 0, err
+		}
+		return meta.Sequence.Stream - 1, nil
+	}
+	if err := batch.Error(); err != nil {
+		return 0, fmt.Errorf("find %s position at %s: %w", stream, t.Format(time.RFC3339), err)
+	}
+	return 0, nil
+}

@@ -52,10 +52,18 @@ type Entry struct {
 // rule says send_empty.
 func (d Digest) Empty() bool { return d.TotalStories == 0 }
 
+// Stale is how long before a period's start an article may have been published and still be
+// listed when it arrives in the period: a feed that first shows up with a month of backlog,
+// or re-dates old items, does not fill a digest with old news.
+const Stale = 48 * time.Hour
+
 // Build returns the digest of a topic's stories over [since, until), listing the top ones
-// (top ≤ 0: DefaultTop). A story is in the period when one of its articles is; its counts
-// are those of its articles in the period. Stories are ranked by outlets, then articles in
-// the period, then the newest first report.
+// (top ≤ 0: DefaultTop). An article is in the period when newswatch first saw it in the
+// period (its arrival, not its publication time: an article published at 07:58 and polled at
+// 08:03 is in the 08:00 digest that follows, not lost between two) and it was published at
+// most Stale before the period. A story is in the period when one of its articles is; its
+// counts are those of its articles in the period. Stories are ranked by outlets, then
+// articles in the period, then the newest first report.
 //
 // The stories projection keeps a story for stories.DefaultRetention after its last article
 // and lists a story's first stories.MaxArticlesListed articles: a period longer than the
@@ -66,13 +74,17 @@ func Build(topic string, list []stories.Story, since, until time.Time, top int) 
 		top = DefaultTop
 	}
 	d := Digest{ID: digestID(topic, since, until), Topic: topic, Since: since.UTC(), Until: until.UTC(), Stories: []Entry{}}
+	in := func(a stories.Article) bool {
+		at := arrival(a)
+		return !at.Before(since) && at.Before(until) && !a.PublishedAt.Before(since.Add(-Stale))
+	}
 	outlets := map[string]bool{}
 	var entries []Entry
 	for _, s := range list {
 		e := Entry{ID: s.ID, Title: s.Title, FirstSeen: s.FirstSeen, FirstReport: s.FirstReport}
-		e.New = !s.FirstSeen.Before(since) && s.FirstSeen.Before(until)
+		e.New = in(s.FirstReport)
 		for _, a := range s.Articles {
-			if a.PublishedAt.Before(since) || !a.PublishedAt.Before(until) {
+			if !in(a) {
 				continue
 			}
 			e.Articles++
@@ -98,6 +110,15 @@ func Build(topic string, list []stories.Story, since, until time.Time, top int) 
 	d.TotalStories, d.Outlets = len(entries), len(outlets)
 	d.Stories = append(d.Stories, entries[:min(top, len(entries))]...)
 	return d
+}
+
+// arrival is when newswatch first saw an article (its event time for articles folded before
+// the stories projection recorded arrivals).
+func arrival(a stories.Article) time.Time {
+	if a.FirstSeenAt.IsZero() {
+		return a.PublishedAt
+	}
+	return a.FirstSeenAt
 }
 
 func digestID(topic string, since, until time.Time) string {
@@ -129,16 +150,21 @@ func plural(n int, one, many string) string {
 }
 
 // Alert returns the digest as an alert (PRODUCT §5), fired at now: kind digest, one
-// article per story (its first report, the other outlets as copies).
-func (d Digest) Alert(topicName string, now time.Time) notify.Alert {
+// article per story (its first report, the other outlets as copies), the period and totals
+// as its digest details; schedule names the rule.
+func (d Digest) Alert(topicName, schedule string, now time.Time) notify.Alert {
 	a := notify.Alert{
 		ID: d.ID, Topic: d.Topic, TopicName: topicName, Kind: notify.KindDigest, FiredAt: now.UTC(),
 		Summary: d.Summary(topicName), Articles: make([]notify.Article, 0, len(d.Stories)),
+		Digest: &notify.Digest{
+			Since: d.Since, Until: d.Until, Schedule: schedule,
+			TotalStories: d.TotalStories, TotalArticles: d.TotalArticles, Outlets: d.Outlets,
+		},
 	}
 	for _, e := range d.Stories {
 		art := notify.Article{
 			ID: e.FirstReport.ID, URL: e.FirstReport.URL, Title: e.Title, Source: e.FirstReport.Source,
-			PublishedAt: e.FirstReport.PublishedAt, FirstSeenAt: e.FirstReport.PublishedAt,
+			PublishedAt: e.FirstReport.PublishedAt, FirstSeenAt: arrival(e.FirstReport), Story: e.ID,
 		}
 		for _, o := range e.Others {
 			art.Copies = append(art.Copies, notify.Copy{ID: o.ID, URL: o.URL, Source: o.Source, PublishedAt: o.PublishedAt})

@@ -29,6 +29,54 @@ type Alert struct {
 	Articles []Article `json:"articles"`
 	// Summary is one human line, such as "3 new stories for DPRK–Russia military cooperation".
 	Summary string `json:"summary,omitempty"`
+	// Spike explains a spike alert: its numbers (the stories behind it are its articles).
+	Spike *Spike `json:"spike,omitempty"`
+	// Digest describes a digest alert: its period and totals (its top stories are its
+	// articles).
+	Digest *Digest `json:"digest,omitempty"`
+}
+
+// Spike is what a spike alert measured: over the window (WindowStart, WindowEnd], Count
+// stories (each source's share capped, so one feed cannot make a spike alone) where
+// Baseline were expected at this hour and weekday.
+type Spike struct {
+	WindowStart time.Time `json:"window_start"`
+	WindowEnd   time.Time `json:"window_end"`
+	Count       int       `json:"count"`
+	// Articles counts the window's articles, copies of a story included.
+	Articles int     `json:"articles"`
+	Baseline float64 `json:"baseline"`
+	Ratio    float64 `json:"ratio"`
+	// PValue is the probability of at least Count stories under the baseline.
+	PValue float64 `json:"p_value"`
+	// Needed is the least count that would have fired.
+	Needed int `json:"needed"`
+	// Sources are the window's sources by articles; Terms the matched query terms by stories.
+	Sources []SourceCount `json:"sources"`
+	Terms   []TermCount   `json:"terms"`
+}
+
+// SourceCount is a source with its number of articles.
+type SourceCount struct {
+	Source string `json:"source"`
+	Count  int    `json:"count"`
+}
+
+// TermCount is a query term with the number of stories it matched.
+type TermCount struct {
+	Term  string `json:"term"`
+	Count int    `json:"count"`
+}
+
+// Digest is the period of a digest alert, [Since, Until), and its totals: every story,
+// article and outlet of the period, of which the alert lists the top stories.
+type Digest struct {
+	Since         time.Time `json:"since"`
+	Until         time.Time `json:"until"`
+	Schedule      string    `json:"schedule"`
+	TotalStories  int       `json:"total_stories"`
+	TotalArticles int       `json:"total_articles"`
+	Outlets       int       `json:"outlets"`
 }
 
 // Article is one story in an alert.
@@ -43,7 +91,11 @@ type Article struct {
 	Matched []string `json:"matched"`
 	// Snippet is the start of the article's summary.
 	Snippet string `json:"snippet,omitempty"`
-	// Copies are other outlets' copies of the same story, folded into this one.
+	// Story is the id of the article's story in the topic_stories projection
+	// (GET /api/v1/topics/{id}), when known.
+	Story string `json:"story,omitempty"`
+	// Copies are other articles of the same story, folded into this one: syndicated copies
+	// and other outlets' rewrites.
 	Copies []Copy `json:"copies,omitempty"`
 }
 

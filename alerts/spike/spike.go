@@ -261,6 +261,20 @@ func (d *Detector) Check(now time.Time) []Spike {
 	return out
 }
 
+// Fired records a spike of a topic published at at (read back from the alert stream after a
+// restart): its cooldown runs from there, whatever the snapshot restored says.
+func (d *Detector) Fired(topic string, at time.Time) {
+	if _, ok := d.rules[topic]; !ok || at.IsZero() {
+		return
+	}
+	t := d.topics[topic]
+	if t == nil {
+		t = newTopicState()
+		d.topics[topic] = t
+	}
+	t.LastFired = max(t.LastFired, at.Unix())
+}
+
 // Explain returns what Check would say of a topic at now, whether or not it would fire and
 // without starting a cooldown: for dashboards and tests.
 func (d *Detector) Explain(topic string, now time.Time) (s Spike, fires bool) {

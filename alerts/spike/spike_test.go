@@ -2,6 +2,7 @@ package spike
 
 import (
 	"fmt"
+	"github.com/newswatch/newswatch/alerts/notify"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -413,6 +414,11 @@ func TestExplanationAndAlert(t *testing.T) {
 	if a.Kind != "spike" || a.ID != sp.ID || a.Topic != "t" || a.TopicName != "Topic" || !a.FiredAt.Equal(sp.At) ||
 		len(a.Articles) != len(sp.Stories) || a.Summary != sp.Summary() {
 		t.Errorf("alert %+v", a)
+	}
+	if x := a.Spike; x == nil || x.Count != sp.Count || x.Articles != sp.Articles || x.Baseline != sp.Baseline ||
+		x.Needed != sp.Needed || !x.WindowEnd.Equal(sp.WindowEnd) || len(x.Sources) != len(sp.Sources) ||
+		len(x.Terms) == 0 || x.Terms[0].Term != "kursk" || x.Sources[0] != (notify.SourceCount{Source: sp.Sources[0].Source, Count: sp.Sources[0].Count}) {
+		t.Errorf("alert's spike explanation %+v, spike %+v", a.Spike, sp)
 	}
 	if want := fmt.Sprintf("Volume spike: %d stories in 1h from %d sources (usually %.1f, %.1f×); top terms: kursk, ", sp.Count, len(sp.Sources), sp.Baseline, sp.Ratio); len(a.Summary) < len(want) || a.Summary[:len(want)] != want {
 		t.Errorf("summary %q", a.Summary)

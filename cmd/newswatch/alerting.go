@@ -10,25 +10,87 @@ import (
 	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/alerts/slack"
+	"github.com/newswatch/newswatch/alerts/spike"
 	"github.com/newswatch/newswatch/alerts/webhook"
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/projections/stories"
 )
 
-// rulesFrom turns the config's match rules into engine rules; other kinds are reported.
-func rulesFrom(cfg *config.Config, log *slog.Logger) []alerts.Rule {
-	names := map[string]string{}
+// rulesFrom turns the config's match rules into engine rules.
+func rulesFrom(cfg *config.Config) []alerts.Rule {
+	names := topicNames(cfg)
+	var rules []alerts.Rule
+	for _, a := range cfg.Alerts {
+		if a.Kind == notify.KindMatch {
+			rules = append(rules, alerts.Rule{Topic: a.Topic, TopicName: names[a.Topic], GroupWait: a.GroupWait, MinInterval: a.MinInterval})
+		}
+	}
+	return rules
+}
+
+// spikeRulesFrom returns the config's spike rules and every topic id (the detector learns
+// the volume of all of them).
+func spikeRulesFrom(cfg *config.Config) (topics []string, rules []spike.Rule) {
+	names := topicNames(cfg)
+	for _, t := range cfg.Topics {
+		topics = append(topics, t.ID)
+	}
+	for _, a := range cfg.Alerts {
+		if a.Kind == notify.KindSpike {
+			rules = append(rules, spike.Rule{
+				Topic: a.Topic, TopicName: names[a.Topic], Window: a.Window, Threshold: a.Threshold,
+				MinSources: a.MinSources, Cooldown: a.Cooldown, Location: a.Location(),
+			})
+		}
+	}
+	return topics, rules
+}
+
+func digestRulesFrom(cfg *config.Config) []alerts.DigestRule {
+	names := topicNames(cfg)
+	var rules []alerts.DigestRule
+	for _, a := range cfg.Alerts {
+		if a.Kind == notify.KindDigest {
+			rules = append(rules, alerts.DigestRule{Topic: a.Topic, TopicName: names[a.Topic], Schedule: a.Schedule, SendEmpty: a.SendEmpty, Top: a.Top})
+		}
+	}
+	return rules
+}
+
+func topicNames(cfg *config.Config) map[string]string {
+	names := make(map[string]string, len(cfg.Topics))
 	for _, t := range cfg.Topics {
 		names[t.ID] = t.Name
 	}
-	var rules []alerts.Rule
-	for _, a := range cfg.Alerts {
-		if a.Kind != alerts.KindMatch {
-			log.Warn("alert rule kind not supported by this version; ignored", "topic", a.Topic, "kind", a.Kind)
-			continue
+	return names
+}
+
+// storyIndex is the stories projection as the match engine's story index: it waits (a
+// little) for the projection to fold the match before saying which story it is in.
+type storyIndex struct {
+	p    *stories.Projection
+	proj *events.Projector
+	log  *slog.Logger
+}
+
+// storyWait bounds the wait for the stories projection; past it the engine falls back to
+// folding near-identical copies only.
+const storyWait = 2 * time.Second
+
+func (x storyIndex) StoryOf(topic, articleID string, seq uint64) string {
+	if x.proj.Applied() < seq {
+		deadline := time.Now().Add(storyWait)
+		for x.proj.Applied() < seq {
+			if time.Now().After(deadline) {
+				x.log.Warn("stories projection behind; alerting without story grouping", "stream_seq", seq, "applied", x.proj.Applied())
+				break
+			}
+			time.Sleep(200 * time.Microsecond)
 		}
-		rules = append(rules, alerts.Rule{Topic: a.Topic, TopicName: names[a.Topic], GroupWait: a.GroupWait, MinInterval: a.MinInterval})
 	}
-	return rules
+	id, _ := x.p.StoryID(topic, articleID)
+	return id
 }
 
 func configSilences(cfg *config.Config) []alerts.Silence {

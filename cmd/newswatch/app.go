@@ -54,6 +54,8 @@ type App struct {
 	deriver    *matching.Deriver
 	matcher    *events.Processor
 	alertRun   *alerts.Runner
+	spikeRun   *alerts.SpikeRunner
+	digestRun  *alerts.DigestRunner
 	silences   *alerts.Silences
 	alertLog   *alertlog.Projection
 	receivers  []receiver
@@ -95,21 +97,35 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error)
 		Name: "matches", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
 		Out: events.MatchStream, OutSubjects: []string{events.MatchSubjectPrefix + "*"}, Handle: a.deriver.Handle,
 	}, a.log)
+	alertMetrics := alerts.NewMetrics(deps.Registry)
 	a.silences = alerts.NewSilences(configSilences(cfg), deps.Now)
 	if err := a.loadSilences(ctx); err != nil {
 		return nil, err
 	}
-	a.alertRun = alerts.NewRunner(a.conn, rulesFrom(cfg, a.log), a.silences, deps.Registry, a.log, deps.Now)
 	a.alertLog = alertlog.New()
-	a.receivers = newReceivers(cfg, deps, a.log)
+	storiesProj := a.conn.NewProjector(a.stories, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, a.log)
 	a.projectors = []*events.Projector{
 		a.conn.NewProjector(a.health, events.PollStream, []string{events.PollSubjectPrefix + "*"}, a.log),
 		a.conn.NewProjector(a.summaries, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, a.log),
-		a.conn.NewProjector(a.stories, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, a.log),
+		storiesProj,
 		a.conn.NewProjector(a.alertLog, events.AlertStream, []string{events.AlertSubjectPrefix + "*"}, a.log),
 	}
+	a.alertRun = alerts.NewRunner(a.conn, rulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now)
+	a.alertRun.UseStories(storyIndex{p: a.stories, proj: storiesProj, log: a.log.With("component", "alerts")})
+	topicIDs, spikeRules := spikeRulesFrom(cfg)
+	if a.spikeRun, err = alerts.NewSpikeRunner(a.conn, topicIDs, spikeRules, a.silences, alertMetrics, a.log, deps.Now); err != nil {
+		return nil, err
+	}
+	storiesReady := func() bool {
+		return a.matcher.CaughtUp() && a.matcher.Lag() == 0 && storiesProj.CaughtUp() && storiesProj.Lag() == 0
+	}
+	if a.digestRun, err = alerts.NewDigestRunner(a.conn, a.stories, storiesReady, digestRulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now); err != nil {
+		return nil, err
+	}
+	a.receivers = newReceivers(cfg, deps, a.log)
 	m.registerLag(a.matcher)
 	m.registerLag(a.alertRun)
+	m.registerLag(a.spikeRun)
 	for _, p := range a.projectors {
 		m.registerLag(p)
 	}
@@ -235,7 +251,14 @@ func (a *App) Reload(cfg *config.Config) error {
 	if err := a.deriver.Update(topicList(cfg)); err != nil {
 		return err
 	}
-	a.alertRun.SetRules(rulesFrom(cfg, a.log))
+	topicIDs, spikeRules := spikeRulesFrom(cfg)
+	if err := a.spikeRun.SetRules(topicIDs, spikeRules); err != nil {
+		return err
+	}
+	if err := a.digestRun.SetRules(digestRulesFrom(cfg)); err != nil {
+		return err
+	}
+	a.alertRun.SetRules(rulesFrom(cfg))
 	a.silences.SetConfig(configSilences(cfg))
 	a.mu.Lock()
 	old := a.cfg
@@ -311,6 +334,8 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.poller.Run(gctx) })
 	g.Go(func() error { return a.matcher.Run(gctx) })
 	g.Go(func() error { return a.alertRun.Run(gctx) })
+	g.Go(func() error { return a.spikeRun.Run(gctx) })
+	g.Go(func() error { return a.digestRun.Run(gctx) })
 	a.runReceivers(gctx, g)
 	for _, p := range a.projectors {
 		g.Go(func() error { return p.Run(gctx) })

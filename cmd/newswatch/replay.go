@@ -2,20 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
-	"sort"
 	"syscall"
-	"time"
 
-	"github.com/newswatch/newswatch/alerts"
-	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/projections/alertlog"
 	"github.com/newswatch/newswatch/projections/feedhealth"
@@ -117,70 +110,4 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	finalLine(stderr, "replay "+f.projection, st)
 	return exitOK
-}
-
-// backtestAlerts runs the current alert rules over stored matches in simulated time and prints
-// what they would have fired; nothing is published or delivered.
-func backtestAlerts(ctx context.Context, conn *events.Conn, cfg *config.Config, r events.Range,
-	progress events.Progress, w io.Writer, asJSON bool) (events.ReplayStats, error) {
-	rules := rulesFrom(cfg, quietLogger())
-	if len(rules) == 0 {
-		return events.ReplayStats{}, errors.New("no match alert rules in the config")
-	}
-	engine := alerts.NewEngine(rules, alerts.NewSilences(configSilences(cfg), time.Now))
-	var fired []notify.Alert
-	// fire advances the simulated clock to until, firing each group when it falls due.
-	fire := func(until time.Time) {
-		for next := engine.NextDue(); !next.IsZero() && !next.After(until); next = engine.NextDue() {
-			for _, f := range engine.Due(next) {
-				engine.Fired(f.Alert, f.LastSeq)
-				fired = append(fired, f.Alert)
-			}
-		}
-	}
-	st, err := conn.Replay(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, r, progress,
-		func(e events.Event) (bool, error) {
-			m, err := events.ParseMatch(e.Data)
-			if err != nil {
-				return false, nil
-			}
-			fire(m.MatchedAt)
-			m.Backfill = false // a backtest asks what the rules would have done with every match
-			engine.Observe(m, e.Seq, m.MatchedAt)
-			return true, nil
-		})
-	if err != nil {
-		return st, err
-	}
-	fire(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
-	printBacktest(w, fired, asJSON)
-	return st, nil
-}
-
-func printBacktest(w io.Writer, fired []notify.Alert, asJSON bool) {
-	perDay := map[string]int{}
-	for _, a := range fired {
-		perDay[a.FiredAt.UTC().Format(time.DateOnly)]++
-	}
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		if fired == nil {
-			fired = []notify.Alert{}
-		}
-		_ = enc.Encode(map[string]any{"total": len(fired), "per_day": perDay, "alerts": fired})
-		return
-	}
-	days := make([]string, 0, len(perDay))
-	for d := range perDay {
-		days = append(days, d)
-	}
-	sort.Strings(days)
-	fmt.Fprintf(w, "%d alerts would have fired\n", len(fired))
-	for _, d := range days {
-		fmt.Fprintf(w, "  %s  %d\n", d, perDay[d])
-	}
-	for _, a := range fired {
-		fmt.Fprintf(w, "%s  %s  %s\n", a.FiredAt.UTC().Format(time.DateTime), a.Topic, a.Summary)
-	}
 }

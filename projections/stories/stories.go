@@ -54,6 +54,9 @@ type Article struct {
 	// PublishedAt is the article's event time: its publication time, but never later than
 	// when it was first seen.
 	PublishedAt time.Time `json:"published_at"`
+	// FirstSeenAt is when newswatch first saw the article (digests go by it: an article
+	// belongs to the digest of the period in which it arrived).
+	FirstSeenAt time.Time `json:"first_seen_at,omitzero"`
 }
 
 // Outlet is one source that carried a story.
@@ -107,7 +110,7 @@ func (p *Projection) Name() string { return Name }
 // Apply folds a match event. A second match of an article (another query version) is
 // ignored.
 func (p *Projection) Apply(data []byte, _ uint64) error {
-	v, err := events.ParseMatchView(data)
+	v, err := events.ParseMatchTermsView(data)
 	if err != nil {
 		return err
 	}
@@ -115,13 +118,17 @@ func (p *Projection) Apply(data []byte, _ uint64) error {
 	return nil
 }
 
-func (p *Projection) fold(v events.MatchView) {
-	ts := termsOf(v.Title, v.Summary) // outside the lock: the costly part
+func (p *Projection) fold(v events.MatchTermsView) {
+	matched := v.Matched
+	if p.p.keepMatched {
+		matched = nil
+	}
+	ts := storyTerms(v.Title, v.Summary, matched) // outside the lock: the costly part
 	at := v.PublishedAt
 	if at.IsZero() || (!v.FirstSeenAt.IsZero() && v.FirstSeenAt.Before(at)) {
 		at = v.FirstSeenAt
 	}
-	a := Article{ID: v.ArticleID, URL: v.URL, Title: v.Title, Source: v.Source, PublishedAt: at.UTC()}
+	a := Article{ID: v.ArticleID, URL: v.URL, Title: v.Title, Source: v.Source, PublishedAt: at.UTC(), FirstSeenAt: v.FirstSeenAt.UTC()}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := p.topics[v.Topic]
