@@ -90,18 +90,18 @@ func (b *backtest) advance(now time.Time) {
 	if b.lastCheck.IsZero() {
 		b.lastCheck = now.Truncate(spikeCheckStep)
 	}
-	for t := b.lastCheck.Add(spikeCheckStep); !t.After(now); t = t.Add(spikeCheckStep) {
-		for _, s := range b.det.Check(t) {
-			if b.alerting[s.Topic] && !b.silences.Silenced(s.Topic, s.At) {
-				b.fired = append(b.fired, s.Alert())
-			}
-		}
-		b.lastCheck = t
+	for t := b.lastCheck.Truncate(spikeCheckStep).Add(spikeCheckStep); !t.After(now); t = t.Add(spikeCheckStep) {
+		b.checkSpikes(t)
 	}
 	for i, r := range b.digests {
 		s := b.scheds[i]
-		for {
-			start, end, ok := s.Due(now)
+		if s.Last().IsZero() {
+			s.Due(now) // anchors the chain at the scheduled time before the first match
+			continue
+		}
+		// One digest per scheduled time, as a daemon that never stopped would send them.
+		for at := s.Next(s.Last()); !at.IsZero() && !at.After(now); at = s.Next(s.Last()) {
+			start, end, ok := s.Due(at)
 			if !ok {
 				break
 			}
@@ -112,6 +112,25 @@ func (b *backtest) advance(now time.Time) {
 			s.Sent(end)
 		}
 	}
+}
+
+// finish advances to end, checks for spikes at end itself, and fires the match groups still
+// waiting.
+func (b *backtest) finish(end time.Time) {
+	b.advance(end)
+	if b.lastCheck.Before(end) {
+		b.checkSpikes(end)
+	}
+	b.fireGroups(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+}
+
+func (b *backtest) checkSpikes(at time.Time) {
+	for _, s := range b.det.Check(at) {
+		if b.alerting[s.Topic] && !b.silences.Silenced(s.Topic, s.At) {
+			b.fired = append(b.fired, s.Alert())
+		}
+	}
+	b.lastCheck = at
 }
 
 // fireGroups fires the match groups due by now.
@@ -160,8 +179,7 @@ func backtestAlerts(ctx context.Context, conn *events.Conn, cfg *config.Config, 
 	if !last.IsZero() && end.Before(last) {
 		end = last
 	}
-	b.advance(end)
-	b.fireGroups(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)) // groups still waiting at the end
+	b.finish(end)
 
 	printBacktest(w, b.fired, asJSON)
 	return st, nil

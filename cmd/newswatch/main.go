@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	_ "time/tzdata" // CRON_TZ and time_zone work in a distroless image without zoneinfo
 
 	"github.com/newswatch/newswatch/config"
 	"github.com/prometheus/client_golang/prometheus"
