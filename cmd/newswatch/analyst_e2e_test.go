@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -171,6 +172,25 @@ notify:
 	}
 	if !strings.Contains(digest.Summary, "2 stories from 2 outlets") {
 		t.Errorf("summary %q", digest.Summary)
+	}
+	// The topic summary lists the same story with its two outlets, and (a young topic) no
+	// trending terms yet.
+	var sum struct {
+		Stories []struct {
+			ID      string `json:"id"`
+			Outlets []struct {
+				Source string `json:"source"`
+			} `json:"outlets"`
+		} `json:"stories"`
+		Trending []json.RawMessage `json:"trending"`
+	}
+	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics/dprk-russia", &sum)
+	found := false
+	for _, st := range sum.Stories {
+		found = found || (st.ID == top.Story && len(st.Outlets) == 2)
+	}
+	if !found || sum.Trending == nil || len(sum.Trending) != 0 {
+		t.Errorf("topic summary stories %+v, trending %v", sum.Stories, sum.Trending)
 	}
 	// The next digests chain on, empty: nothing listed twice.
 	next := hook.waitFor(t, len(hook.alerts())+1)

@@ -237,8 +237,10 @@ func (r topicReader) List() []api.TopicInfo {
 func (r topicReader) Get(id string) (summaries.Summary, bool) {
 	for _, t := range r.a.config().Topics {
 		if t.ID == id {
-			s := r.a.summaries.Get(t.ID, t.Name, r.a.deps.Now())
+			now := r.a.deps.Now()
+			s := r.a.summaries.Get(t.ID, t.Name, now)
 			s.Stories = r.a.stories.Stories(t.ID, 20)
+			s.Trending = r.a.stories.Trending(t.ID, now, 10)
 			return s, true
 		}
 	}

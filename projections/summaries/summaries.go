@@ -178,13 +178,16 @@ type Summary struct {
 	// Stories are the topic's stories across outlets, filled in by the caller from the stories
 	// projection.
 	Stories any `json:"stories"`
+	// Trending are the terms unusually frequent in the topic's stories of the last day, filled
+	// in by the caller from the stories projection.
+	Trending any `json:"trending"`
 }
 
 // Get returns a topic's summary as of now; a topic without matches has an empty one.
 func (p *Projection) Get(id, name string, now time.Time) Summary {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	s := Summary{ID: id, Name: name, Sources: []SourceCount{}, Latest: []Article{}, Stories: []any{}}
+	s := Summary{ID: id, Name: name, Sources: []SourceCount{}, Latest: []Article{}, Stories: []any{}, Trending: []any{}}
 	t := p.topics[id]
 	if t == nil {
 		return s
