@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
@@ -72,18 +73,23 @@ type storyIndex struct {
 	p    *stories.Projection
 	proj *events.Projector
 	log  *slog.Logger
+	// behindUntil: after a wait timed out, matches are not held up again for a while (a
+	// projection rebuilding from scratch would otherwise cost every match the whole wait).
+	behindUntil atomic.Int64
 }
 
 // storyWait bounds the wait for the stories projection; past it the engine falls back to
 // folding near-identical copies only.
 const storyWait = 2 * time.Second
 
-func (x storyIndex) StoryOf(topic, articleID string, seq uint64) string {
-	if x.proj.Applied() < seq {
+func (x *storyIndex) StoryOf(topic, articleID string, seq uint64) string {
+	if x.proj.Applied() < seq && time.Now().UnixNano() >= x.behindUntil.Load() {
 		deadline := time.Now().Add(storyWait)
 		for x.proj.Applied() < seq {
 			if time.Now().After(deadline) {
-				x.log.Warn("stories projection behind; alerting without story grouping", "stream_seq", seq, "applied", x.proj.Applied())
+				x.log.Warn("stories projection behind; alerting without story grouping for 30s",
+					"stream_seq", seq, "applied", x.proj.Applied())
+				x.behindUntil.Store(time.Now().Add(30 * time.Second).UnixNano())
 				break
 			}
 			time.Sleep(200 * time.Microsecond)
