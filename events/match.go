@@ -75,3 +75,17 @@ type MatchView struct {
 func ParseMatchView(b []byte) (MatchView, error) {
 	return parse[MatchView](b, TypeMatch, MatchSchemaVersion)
 }
+
+// MatchTermsView is MatchView with the query terms that matched, for read models that use
+// them (stories leave a topic's own subject out of what makes two reports one story). A
+// separate type, so that read models without a use for them (summaries) do not pay for
+// decoding the list.
+type MatchTermsView struct {
+	MatchView
+	Matched []MatchedTerm `json:"matched"`
+}
+
+// ParseMatchTermsView decodes a match event's read-model view with its matched terms.
+func ParseMatchTermsView(b []byte) (MatchTermsView, error) {
+	return parse[MatchTermsView](b, TypeMatch, MatchSchemaVersion)
+}

@@ -12,7 +12,9 @@ import (
 
 // corpus generates match events of one busy topic: words drawn from a Zipf distribution
 // over a large vocabulary (a few words in most reports, most words rare), and every fourth
-// article a copy of a recent one with a changed last sentence.
+// article a copy of a recent one with a changed last sentence. The topic's query is three of
+// the most common words and a prefix of a fourth: each event carries those it has as its
+// matched terms, as the matcher writes them.
 type corpus struct {
 	rng    *rand.Rand
 	zipf   *rand.Zipf
@@ -60,6 +62,16 @@ func (c *corpus) next(tb testing.TB) []byte {
 		}
 	}
 	m.URL = "https://" + m.Source + ".example/" + m.ArticleID
+	text := " " + m.Title + " " + m.Summary
+	for i, w := range c.vocab[:4] {
+		if strings.Contains(text, " "+w+" ") {
+			term := w
+			if i == 3 {
+				term += "*"
+			}
+			m.Matched = append(m.Matched, events.MatchedTerm{Term: term, Field: "title"})
+		}
+	}
 	out, err := events.MatchMessage(m)
 	if err != nil {
 		tb.Fatal(err)

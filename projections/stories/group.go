@@ -35,6 +35,14 @@ type params struct {
 	// maxPosting skips lookup terms found in more stories than this: they name the subject,
 	// not the event, and would make every story a candidate.
 	maxPosting int
+	// keepMatched keeps the terms of the query terms that matched an article among its
+	// story terms (tests only, to measure leaving them out).
+	keepMatched bool
+	// minShared is the least number of terms with a positive weight an article must share
+	// with a report to join its story, unless it is a copy of it: in a young topic every
+	// word looks rare, and two short items about different events can share two ("and",
+	// "north") by chance. Reports of one event share more.
+	minShared int
 }
 
 var defaultParams = params{
@@ -46,6 +54,7 @@ var defaultParams = params{
 	members:    6,
 	keys:       8,
 	maxPosting: 64,
+	minShared:  3,
 }
 
 // memberNovelty: a report becomes one of a story's members (the texts new articles are
@@ -163,8 +172,9 @@ func (x *index) weigh(ts termSet) weighted {
 	return a
 }
 
-// similarity is the cosine of the weighted term vectors of an article and a member.
-func (x *index) similarity(a weighted, m []uint32) float64 {
+// similarity is the cosine of the weighted term vectors of an article and a member, and
+// the number of terms with a positive weight they share.
+func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 	var dot, mnorm2 float64
 	i := 0
 	for _, c := range m {
@@ -176,12 +186,15 @@ func (x *index) similarity(a weighted, m []uint32) float64 {
 		}
 		if i < len(a.known) && a.known[i].id == c>>1 {
 			dot += float64(a.known[i].w * w)
+			if a.known[i].w > 0 && w > 0 {
+				shared++
+			}
 		}
 	}
 	if a.norm2 <= 0 || mnorm2 <= 0 {
-		return 0
+		return 0, shared
 	}
-	return dot / math.Sqrt(float64(a.norm2*mnorm2))
+	return dot / math.Sqrt(float64(a.norm2*mnorm2)), shared
 }
 
 // best returns the live story most similar to an article at time at, and the similarity;
@@ -197,8 +210,12 @@ func (x *index) best(a weighted, at int64) (key uint64, sim float64, ok bool) {
 			if ok && d <= max(sim, x.p.threshold) {
 				continue // a similarity is at most 1: this report cannot win
 			}
+			c, shared := x.similarity(a, m.terms)
+			if shared < x.p.minShared && c < memberNovelty {
+				c = 0 // a coincidence, unless the article is a copy of the report
+			}
 			// Candidates come sorted, so ties go to the oldest story.
-			if s := float64(d * x.similarity(a, m.terms)); !ok || s > sim {
+			if s := float64(d * c); !ok || s > sim {
 				key, sim, ok = k, s, true
 			}
 		}

@@ -10,18 +10,22 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/matching"
+	"github.com/newswatch/newswatch/topics"
 )
 
 // labelled is one article of a labelled set: Story names the event it reports (the ground
-// truth), Kind how it was written (wire, copy, rewrite, single).
+// truth), Kind how it was written (wire, copy, rewrite, single). Matched are the query terms
+// that matched it (see loadMatched).
 type labelled struct {
-	ID      string    `json:"id"`
-	Story   string    `json:"story"`
-	Kind    string    `json:"kind"`
-	Source  string    `json:"source"`
-	At      time.Time `json:"at"`
-	Title   string    `json:"title"`
-	Summary string    `json:"summary"`
+	ID      string               `json:"id"`
+	Story   string               `json:"story"`
+	Kind    string               `json:"kind"`
+	Source  string               `json:"source"`
+	At      time.Time            `json:"at"`
+	Title   string               `json:"title"`
+	Summary string               `json:"summary"`
+	Matched []events.MatchedTerm `json:"-"`
 }
 
 func loadLabelled(t testing.TB, path string) []labelled {
@@ -38,18 +42,65 @@ func loadLabelled(t testing.TB, path string) []labelled {
 	return out
 }
 
+// loadMatched loads a labelled set and matches it, as the daemon would, against the query
+// of its topic, written as an analyst would in the file next to it (labelled.query for
+// labelled.json). It returns the articles the query matches, each with its matched terms,
+// and the ones it does not: those are not in the topic.
+func loadMatched(t testing.TB, path string) (in, out []labelled) {
+	t.Helper()
+	return matchAll(t, path, loadLabelled(t, path))
+}
+
+// matchAll matches articles against the query of the labelled set at path, as loadMatched.
+func matchAll(t testing.TB, path string, arts []labelled) (in, out []labelled) {
+	t.Helper()
+	q, err := os.ReadFile(strings.TrimSuffix(path, ".json") + ".query")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := topics.Compile([]topics.Topic{{ID: "labelled", Query: string(q)}})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, a := range arts {
+		hits := m.Match(matching.DocOf(article(a)))
+		if len(hits) == 0 {
+			out = append(out, a)
+			continue
+		}
+		a.Matched = matching.NewMatch(article(a), 1, hits[0], "v1", a.At).Matched
+		in = append(in, a)
+	}
+	return in, out
+}
+
+// article is the article event a labelled article stands for.
+func article(a labelled) events.Article {
+	return events.Article{
+		ID: a.ID, FeedID: a.Source, URL: "https://" + a.Source + ".example/" + a.ID, Title: a.Title,
+		Summary: a.Summary, PublishedAt: a.At, FirstSeenAt: a.At.Add(time.Minute),
+	}
+}
+
 // matchEvent returns the match event of a labelled article, as the matcher writes it.
 func matchEvent(t testing.TB, topic string, a labelled) []byte {
 	t.Helper()
-	out, err := events.MatchMessage(events.Match{
-		Topic: topic, QueryVersion: "v1", ArticleID: a.ID, URL: "https://" + a.Source + ".example/" + a.ID,
-		Title: a.Title, Summary: a.Summary, Source: a.Source, PublishedAt: a.At, FirstSeenAt: a.At.Add(time.Minute),
-		MatchedAt: a.At.Add(time.Minute),
-	})
+	out, err := events.MatchMessage(matchOf(topic, a))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out.Data
+}
+
+// matchOf is the match event of a labelled article in a topic, its matched terms those
+// loadMatched derived.
+func matchOf(topic string, a labelled) events.Match {
+	art := article(a)
+	return events.Match{
+		Topic: topic, QueryVersion: "v1", ArticleID: a.ID, URL: art.URL, Title: a.Title, Summary: a.Summary,
+		Source: a.Source, PublishedAt: art.PublishedAt, FirstSeenAt: art.FirstSeenAt, MatchedAt: art.FirstSeenAt,
+		Matched: a.Matched,
+	}
 }
 
 // group folds the labelled articles, in time order, into a projection and returns each
@@ -64,8 +115,9 @@ func group(t testing.TB, p *Projection, arts []labelled, viaEvents bool) map[str
 			}
 			continue
 		}
-		p.fold(events.MatchView{Topic: "dprk-russia", ArticleID: a.ID, URL: "https://" + a.Source + ".example/" + a.ID,
-			Title: a.Title, Summary: a.Summary, Source: a.Source, PublishedAt: a.At, FirstSeenAt: a.At.Add(time.Minute)})
+		m := matchOf("dprk-russia", a)
+		p.fold(events.MatchTermsView{Matched: m.Matched, MatchView: events.MatchView{Topic: m.Topic, ArticleID: m.ArticleID,
+			URL: m.URL, Title: m.Title, Summary: m.Summary, Source: m.Source, PublishedAt: m.PublishedAt, FirstSeenAt: m.FirstSeenAt}})
 	}
 	got := map[string]string{}
 	for _, a := range arts {
@@ -115,6 +167,12 @@ func pairScores(arts []labelled, got map[string]string) (prec, rec float64, fals
 // written after they were frozen and never used to choose anything: its numbers are the
 // honest estimate of how the parameters carry over. Its floors and the busy floors sit just
 // below what was measured, to catch regressions, not to claim the goal.
+//
+// Each set is matched against its topic's query (the .query file next to it), and the
+// articles the query does not match are left out, as the topic would never see them. Leaving
+// the query's terms out of story terms costs recall on the two smaller sets: there the
+// subject's words still weighed something, and rewrites shared them (see TestLabelled's log
+// and docs/stories-spikes-digests.md).
 var labelledSets = []struct {
 	file                   string
 	minPrecision           float64
@@ -122,19 +180,31 @@ var labelledSets = []struct {
 	busyPrecision, busyRec float64
 }{
 	{"testdata/labelled.json", 0.95, 0.95, 0.95, 0.95},
-	{"testdata/heldout.json", 0.95, 0.95, 0.95, 0.90},
-	{"testdata/final.json", 0.95, 0.90, 0.85, 0.90},
+	{"testdata/heldout.json", 0.95, 0.83, 0.95, 0.90},
+	{"testdata/final.json", 0.95, 0.80, 0.95, 0.78},
 }
 
+// beforeParams are the parameters of the rule before matched terms were left out and two
+// shared terms became too few: what TestLabelled and TestLabelledInBusyTopic compare with.
+var beforeParams = func() params {
+	p := defaultParams
+	p.keepMatched, p.minShared = true, 0
+	return p
+}()
+
 // TestLabelled measures pairwise precision and recall of "same story" on the labelled sets
-// and fails below the goals. go test -v -run TestLabelled ./projections/stories logs them.
+// and fails below the goals. go test -v -run TestLabelled ./projections/stories logs them,
+// and those of the rule before for comparison.
 func TestLabelled(t *testing.T) {
 	for _, set := range labelledSets {
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(set.file, "testdata/"), ".json"), func(t *testing.T) {
-			arts := loadLabelled(t, set.file)
+			arts, out := loadMatched(t, set.file)
 			got := group(t, New(), arts, true)
 			prec, rec, fp, fn := pairScores(arts, got)
 			t.Logf("%s: %s: precision %.3f recall %.3f", set.file, describe(arts), prec, rec)
+			if len(out) > 0 {
+				t.Logf("  left out, not matched by the query: %d %v", len(out), ids(out))
+			}
 			byLang := map[string][]labelled{}
 			for _, a := range arts {
 				lang, _, _ := strings.Cut(a.Story, "-")
@@ -150,11 +220,24 @@ func TestLabelled(t *testing.T) {
 			if len(fn) > 0 {
 				t.Logf("  one story, kept apart: %v", fn)
 			}
+			bp, br, _, _ := pairScores(arts, group(t, newWith(beforeParams), arts, false))
+			all := loadLabelled(t, set.file)
+			ap, ar, _, _ := pairScores(all, group(t, newWith(beforeParams), all, false))
+			t.Logf("  before (matched terms kept, no least shared count): precision %.3f recall %.3f; on all %d articles %.3f %.3f",
+				bp, br, len(all), ap, ar)
 			if prec < set.minPrecision || rec < set.minRecall {
 				t.Errorf("precision %.3f recall %.3f; want at least %.2f and %.2f", prec, rec, set.minPrecision, set.minRecall)
 			}
 		})
 	}
+}
+
+func ids(arts []labelled) []string {
+	out := make([]string, len(arts))
+	for i, a := range arts {
+		out[i] = a.ID
+	}
+	return out
 }
 
 func describe(arts []labelled) string {

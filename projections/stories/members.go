@@ -20,7 +20,7 @@ func (x *index) add(key uint64, ts termSet, at int64) {
 	if len(e.members) > 0 {
 		a := x.weigh(ts)
 		for _, m := range e.members {
-			if x.similarity(a, m.terms) >= memberNovelty {
+			if sim, _ := x.similarity(a, m.terms); sim >= memberNovelty {
 				return
 			}
 		}

@@ -12,11 +12,12 @@
 // An article joins the story it is most similar to when the similarity reaches a threshold,
 // and founds a new story otherwise. Similarity is the cosine of term vectors weighted by
 // inverse document frequency within the topic, where terms are stems and numbers of the title
-// and summary (see terms.go), discounted by the time between the article and the story's
-// report it is compared with. Only stories sharing one of the article's rarest terms are
-// compared (an inverted index), so the cost of an article does not grow with the number of
-// live stories. The algorithm, its parameters and its measured precision and recall are in
-// docs/stories-spikes-digests.md.
+// and summary less those of the query terms that matched (the topic's subject; see
+// terms.go), discounted by the time between the article and the story's report it is
+// compared with; two shared terms are not enough, unless the article is a copy. Only
+// stories sharing one of the article's rarest terms are compared (an inverted index), so
+// the cost of an article does not grow with the number of live stories. The algorithm, its
+// parameters and its measured precision and recall are in docs/stories-spikes-digests.md.
 package stories
 
 import (

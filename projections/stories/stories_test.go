@@ -42,7 +42,7 @@ func byID(t *testing.T, arts []labelled, ids ...string) []labelled {
 // outlets, first reported by the wire, each outlet's lag measured from it; the same event's
 // casualty figures a day later are another story.
 func TestStoryOfCopiesAndRewrites(t *testing.T) {
-	arts := loadLabelled(t, "testdata/labelled.json")
+	arts, _ := loadMatched(t, "testdata/labelled.json")
 	p := New()
 	apply(t, p, "dprk-russia", byID(t, arts, "e5-wire", "e5-copy1", "e5-copy2", "e5-rw1", "e5-rw2", "e7-wire", "e7-rw1")...)
 	got := p.Stories("dprk-russia", 0)
@@ -79,7 +79,7 @@ func TestStoryOfCopiesAndRewrites(t *testing.T) {
 // The JSON has the shape of PRODUCT §6: "stories":[{"id","title","first_seen","articles":
 // [{"id","url","source","published_at"}]}], with extra fields.
 func TestStoryJSON(t *testing.T) {
-	arts := loadLabelled(t, "testdata/labelled.json")
+	arts, _ := loadMatched(t, "testdata/labelled.json")
 	p := New()
 	apply(t, p, "dprk-russia", byID(t, arts, "e9-wire", "e9-copy1")...)
 	b, err := json.Marshal(p.Stories("dprk-russia", 10))
@@ -134,7 +134,7 @@ func TestStoriesNewestFirstAndLimit(t *testing.T) {
 // A second match of an article (another query version) changes nothing; an article with no
 // title and no summary is a story of its own that nothing joins.
 func TestDuplicateAndEmpty(t *testing.T) {
-	arts := loadLabelled(t, "testdata/labelled.json")
+	arts, _ := loadMatched(t, "testdata/labelled.json")
 	p := New()
 	apply(t, p, "dprk-russia", byID(t, arts, "e1-wire", "e1-copy1", "e1-wire")...)
 	apply(t, p, "dprk-russia", labelled{ID: "empty-1", Source: "x", At: t0}, labelled{ID: "empty-2", Source: "y", At: t0})
@@ -178,7 +178,7 @@ func TestPruneByEventTime(t *testing.T) {
 // A restart from a snapshot continues exactly where the projection was: the same stories as
 // a projection that never stopped, and the same snapshot bytes.
 func TestSnapshotRestoreContinues(t *testing.T) {
-	arts := loadLabelled(t, "testdata/labelled.json")
+	arts, _ := loadMatched(t, "testdata/labelled.json")
 	whole := New()
 	apply(t, whole, "dprk-russia", arts...)
 	want, err := whole.Snapshot()
@@ -211,8 +211,8 @@ func TestRestoreRejects(t *testing.T) {
 	for name, in := range map[string]string{
 		"garbage":     `{`,
 		"version":     `{"version":99,"topics":{}}`,
-		"no articles": `{"version":1,"topics":{"t":{"stories":[{"key":1,"id":"s"}]}}}`,
-		"bad terms":   `{"version":1,"topics":{"t":{"stories":[{"key":1,"id":"s","articles":[{"id":"a"}],"members":[{"at":1,"terms":"AAA="}]}]}}}`,
+		"no articles": `{"version":2,"topics":{"t":{"stories":[{"key":1,"id":"s"}]}}}`,
+		"bad terms":   `{"version":2,"topics":{"t":{"stories":[{"key":1,"id":"s","articles":[{"id":"a"}],"members":[{"at":1,"terms":"AAA="}]}]}}}`,
 	} {
 		p := New()
 		apply(t, p, "x", labelled{ID: "a", Source: "s", At: t0, Title: "kept on failure"})

@@ -2,9 +2,11 @@ package stories
 
 import (
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/topics"
 )
 
@@ -50,20 +52,52 @@ func makeTerm(h uint64, title bool) term {
 type termSet []term
 
 // termsOf returns the distinct terms of a title and summary.
-func termsOf(title, summary string) termSet {
-	var out termSet
-	for _, tok := range topics.Tokenize(joinNumbers(title)) {
-		out = appendTerms(out, tok, true)
+func termsOf(title, summary string) termSet { return storyTerms(title, summary, nil) }
+
+// storyTerms returns the distinct terms of a title and summary, less those of the query
+// terms that matched the article: the topic's subject. Every article of a topic names its
+// subject, so sharing it says nothing about reporting one event; in a busy topic its weight
+// falls to 0 by itself, but in a young or small one every shared word looks rare and short
+// items would join on the subject alone. A matched word or phrase drops the terms its own
+// tokens give; a matched prefix (storm*) drops its stem and the terms of every token of the
+// article that starts with it, since a short prefix (коре*, ship*) stems differently from
+// the words it matched (Кореи, shipping).
+func storyTerms(title, summary string, matched []events.MatchedTerm) termSet {
+	var drop termSet
+	var prefixes []string
+	for _, m := range matched {
+		word, isPrefix := strings.CutSuffix(m.Term, "*")
+		toks := topics.Tokenize(joinNumbers(word))
+		for _, tok := range toks {
+			drop = appendTerms(drop, tok, false)
+		}
+		if isPrefix && len(toks) == 1 {
+			prefixes = append(prefixes, toks[0])
+		}
 	}
-	for _, tok := range topics.Tokenize(joinNumbers(summary)) {
-		out = appendTerms(out, tok, false)
+	var out termSet
+	for i, text := range [2]string{title, summary} {
+		for _, tok := range topics.Tokenize(joinNumbers(text)) {
+			n := len(out)
+			out = appendTerms(out, tok, i == 0)
+			if len(prefixes) > 0 && slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(tok, p) }) {
+				drop = append(drop, out[n:]...)
+			}
+		}
 	}
 	// Sorted, the two forms of a key are adjacent, the title form last: keep the last, so a
 	// term in the title and the summary counts as a title term.
 	slices.Sort(out)
+	for i := range drop {
+		drop[i] = drop[i].key()
+	}
+	slices.Sort(drop)
 	n := 0
 	for i, t := range out {
 		if i+1 < len(out) && out[i+1].key() == t.key() {
+			continue
+		}
+		if _, found := slices.BinarySearch(drop, t.key()); found {
 			continue
 		}
 		out[n] = t

@@ -1,6 +1,12 @@
 package stories
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/newswatch/newswatch/events"
+)
 
 func TestJoinNumbers(t *testing.T) {
 	for in, want := range map[string]string{
@@ -62,6 +68,43 @@ func TestTermsOf(t *testing.T) {
 	}
 }
 
+// The query terms that matched an article are not among its story terms, in any of their
+// forms: a phrase's words, a prefix's stem and every word the prefix matched, even when the
+// prefix is shorter than a stem ("коре*" matched "Кореи", whose stem is "кореи").
+func TestStoryTermsLeaveOutMatched(t *testing.T) {
+	for _, c := range []struct {
+		title, summary string
+		matched        []string
+		want           string // the story terms, as a title of their own
+	}{
+		{"Russia and North Korea drills", "Troops exercised.", []string{"North Korea", "Russia", "troops"}, "and drills exercised"},
+		{"Floods and storms in the north", "Rain.", []string{"storm*"}, "floods and in the north rain"},
+		{"Storms batter the coast", "Stormy weather.", []string{"storm*"}, "batter the coast weather"},
+		{"Посол КНДР о Северной Корее", "Кореи и России", []string{"КНДР", "северн*", "коре*", "росси*"}, "посол"},
+		{"북한군이 러시아에 도착", "", []string{"북한*", "러시아*"}, "도착"},
+		{"3,000 troops for Kursk", "", []string{"3,000"}, "troops for kursk"},
+		{"Russia's war", "", []string{"Russia's"}, "war"},
+		{"Unrelated text", "", nil, "unrelated text"},
+	} {
+		var matched []events.MatchedTerm
+		for _, m := range c.matched {
+			matched = append(matched, events.MatchedTerm{Term: m, Field: "title"})
+		}
+		got := storyTerms(c.title, c.summary, matched)
+		want := termsOf(c.want, "")
+		for i := range want {
+			want[i] = want[i].key()
+		}
+		keys := make(termSet, len(got))
+		for i := range got {
+			keys[i] = got[i].key()
+		}
+		if !slices.Equal(keys, want) {
+			t.Errorf("%q %q less %v: %d terms, want those of %q (%d)", c.title, c.summary, c.matched, len(got), c.want, len(want))
+		}
+	}
+}
+
 // Term hashes are stored in snapshots: they must never change.
 func TestTermHashStable(t *testing.T) {
 	if got := hashOf('w', "kursk"); got != 0xa0de5af8cd7877a5 {
@@ -70,13 +113,25 @@ func TestTermHashStable(t *testing.T) {
 }
 
 func FuzzTermsOf(f *testing.F) {
-	f.Add("North Korean troops", "3,000 soldiers in 쿠르스크 and 東京")
-	f.Add("\xff\xfe", "a\u0301\u0301 1,000,000")
-	f.Fuzz(func(t *testing.T, title, summary string) {
-		ts := termsOf(title, summary)
+	f.Add("North Korean troops", "3,000 soldiers in 쿠르스크 and 東京", "korea*")
+	f.Add("\xff\xfe", "a\u0301\u0301 1,000,000", "1,000")
+	f.Add("Storms batter the coast", "", "*")
+	f.Fuzz(func(t *testing.T, title, summary, matched string) {
+		ts := storyTerms(title, summary, []events.MatchedTerm{{Term: matched, Field: "title"}})
 		for i := 1; i < len(ts); i++ {
 			if ts[i-1].key() >= ts[i].key() {
 				t.Fatalf("terms not sorted and distinct: %v", ts)
+			}
+		}
+		all := termsOf(title, summary)
+		for _, x := range ts {
+			if !slices.Contains(all, x) {
+				t.Fatalf("story term %v is not a term of the text", x)
+			}
+		}
+		for _, x := range termsOf(strings.TrimSuffix(matched, "*"), "") {
+			if slices.ContainsFunc(ts, func(y term) bool { return y.key() == x.key() }) {
+				t.Fatalf("a term of the matched %q is left", matched)
 			}
 		}
 	})
