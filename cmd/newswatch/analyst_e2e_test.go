@@ -210,3 +210,84 @@ notify:
 		t.Errorf("digest after %+v", last.Digest)
 	}
 }
+
+// A wire report, its syndicated copy and other outlets' rewrites of it are one story with
+// several outlets in the topic summary, and one alert; another event on the same subject is
+// another story, with its own alert.
+func TestStoryAcrossOutletsEndToEnd(t *testing.T) {
+	fs := newFeedServer(t)
+	hook := newHookReceiver(t)
+	now := time.Now()
+	const (
+		reportTitle = "North Korea deploys 3,000 troops to Russia's Kursk front, Seoul says"
+		reportText  = "South Korea's spy agency said on Wednesday that about 3,000 North Korean soldiers have moved to the front line in the Kursk region, where Ukraine holds territory, citing satellite imagery."
+	)
+	fs.set("/wire.xml", rssAt("Wire",
+		dated{reportTitle, "https://wire.example.com/kursk", reportText, now.Add(-3 * time.Hour)},
+		dated{"Russia's parliament ratifies defence treaty with North Korea", "https://wire.example.com/treaty",
+			"The State Duma voted unanimously on Thursday to ratify the strategic partnership treaty with Pyongyang, which includes a mutual military assistance clause.", now.Add(-time.Hour)}))
+	fs.set("/paper.xml", rssAt("Paper", dated{reportTitle + " - Wire", "https://paper.example.net/kursk",
+		"SEOUL (Wire) - South Korea's spy agency said on Wednesday that about 3,000 North Korean soldiers have moved to the front line in the Kursk region, where Ukraine holds territory.", now.Add(-160 * time.Minute)}))
+	fs.set("/blog.xml", rssAt("Blog", dated{"Seoul: Pyongyang has sent 3,000 soldiers to the Kursk front line", "https://blog.example.org/kursk",
+		"South Korea's National Intelligence Service told lawmakers that some 3,000 troops from North Korea are now at the front in Russia's Kursk region, based on satellite imagery.", now.Add(-2 * time.Hour)}))
+	fs.set("/herald.xml", rssAt("Herald", dated{"Spy agency says North Korea's troops reached the Kursk front in Russia", "https://herald.example.com/kursk",
+		"About 3,000 North Korean soldiers have arrived at the Kursk front line, where Ukrainian forces hold territory, South Korea's intelligence agency said on Wednesday.", now.Add(-90 * time.Minute)}))
+	fs.set("/post.xml", rssAt("Post"))
+	extra := fmt.Sprintf(`  - {id: herald, url: "%s/herald.xml", schedule: "@every 1h"}
+  - {id: post, url: "%s/post.xml", schedule: "@every 1h"}
+`, fs.srv.URL, fs.srv.URL) + alertsYAML(hook.srv.URL)
+	cfg := testConfig(t, t.TempDir(), fs.srv.URL, extra)
+	r := startApp(t, cfg)
+	r.waitPolled(t, 1, "wire", "paper", "blog", "herald", "post")
+	r.waitCount(t, "dprk-russia", 5)
+	hook.waitFor(t, 1)
+	time.Sleep(time.Second) // every match has reached the engine by now
+	// Each story is alerted once: its first report, the articles that arrived with it folded in.
+	entries := map[string][]notify.Article{}
+	for _, a := range hook.alerts() {
+		for _, art := range a.Articles {
+			entries[art.Story] = append(entries[art.Story], art)
+		}
+	}
+	var sum struct {
+		Stories []struct {
+			ID      string `json:"id"`
+			Title   string `json:"title"`
+			Outlets []struct {
+				Source     string `json:"source"`
+				LagSeconds int64  `json:"lag_seconds"`
+			} `json:"outlets"`
+		} `json:"stories"`
+	}
+	base := "http://" + r.app.HTTPAddr() + "/api/v1/topics/dprk-russia"
+	getJSON(t, base, &sum)
+	if len(sum.Stories) != 2 {
+		t.Fatalf("%d stories, want 2: %+v", len(sum.Stories), sum.Stories)
+	}
+	kursk := sum.Stories[0]
+	if kursk.Title != reportTitle {
+		kursk = sum.Stories[1]
+	}
+	if kursk.Title != reportTitle || len(kursk.Outlets) != 4 || kursk.Outlets[0].Source != "wire" || kursk.Outlets[3].LagSeconds != 5400 {
+		t.Fatalf("the wire story %+v", kursk)
+	}
+	if len(entries) != 2 || len(entries[kursk.ID]) != 1 {
+		t.Fatalf("alerted stories %+v", entries)
+	}
+	// A fifth outlet's rewrite later: the story gains an outlet, and no alert fires.
+	before := len(hook.alerts())
+	fs.set("/post.xml", rssAt("Post", dated{"Kursk front: 3,000 North Korean soldiers now fighting for Russia, says Seoul", "https://post.example.com/kursk",
+		"Seoul's intelligence agency says around 3,000 troops sent by Pyongyang have reached the front line in the Kursk region, citing satellite imagery.", now.Add(-30 * time.Minute)}))
+	pollNow(t, r, "post", "ok")
+	r.waitCount(t, "dprk-russia", 6)
+	time.Sleep(time.Second)
+	if got := hook.alerts(); len(got) != before {
+		t.Errorf("a later rewrite fired %+v", got[before:])
+	}
+	getJSON(t, base, &sum)
+	for _, st := range sum.Stories {
+		if st.ID == kursk.ID && len(st.Outlets) != 5 {
+			t.Errorf("after the fifth outlet: %+v", st)
+		}
+	}
+}
