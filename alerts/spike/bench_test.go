@@ -36,4 +36,8 @@ func BenchmarkObserveCheck(b *testing.B) {
 		d.Observe(s.story(now, s.sources[s.n%len(s.sources)]))
 		d.Check(now)
 	}
+	if snap, err := d.Snapshot(); err == nil {
+		// What the daemon saves in KV per busy topic (1 MiB is a default server's max payload).
+		b.ReportMetric(float64(len(snap)), "snapshot_bytes")
+	}
 }
