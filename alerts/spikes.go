@@ -109,6 +109,15 @@ func (r *SpikeRunner) SetRules(topics []string, rules []spike.Rule) error {
 	return nil
 }
 
+// Volume is a topic's volume now as its spike rule sees it (the defaults without one): the
+// window's count against its baseline, whether or not it would fire. For the topic summary.
+func (r *SpikeRunner) Volume(topic string) *notify.Spike {
+	r.mu.Lock()
+	s, _ := r.det.Explain(topic, r.now())
+	r.mu.Unlock()
+	return s.Alert().Spike
+}
+
 // Name is the runner's name as a lag metric label.
 func (r *SpikeRunner) Name() string { return "spikes" }
 

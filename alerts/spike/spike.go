@@ -280,7 +280,8 @@ func (d *Detector) Fired(topic string, at time.Time) {
 func (d *Detector) Explain(topic string, now time.Time) (s Spike, fires bool) {
 	t, r := d.topics[topic], d.rules[topic]
 	if t == nil {
-		return Spike{Topic: topic, TopicName: r.TopicName}, false
+		w := r.withDefaults().Window
+		return Spike{Topic: topic, TopicName: r.TopicName, At: now.UTC(), WindowStart: now.Add(-w).UTC(), WindowEnd: now.UTC()}, false
 	}
 	return t.evaluate(r, now, true)
 }

@@ -168,7 +168,7 @@ func (t *topicState) evaluate(r Rule, now time.Time, always bool) (Spike, bool) 
 	from, _ := slices.BinarySearchFunc(t.Stories, start+1, func(u unit, at int64) int { return cmp.Compare(u.At, at) })
 	to, _ := slices.BinarySearchFunc(t.Stories, end+1, func(u unit, at int64) int { return cmp.Compare(u.At, at) })
 	in := t.Stories[from:to]
-	if len(in) == 0 {
+	if len(in) == 0 && !always {
 		return s, false
 	}
 	if len(in) < r.MinSources && !always {
@@ -190,7 +190,7 @@ func (t *topicState) evaluate(r Rule, now time.Time, always bool) (Spike, bool) 
 	fires := b.samples >= minSamples && now.Unix()-t.Start >= int64(DefaultMinHistory/time.Second) &&
 		len(perSource) >= r.MinSources && s.Count >= s.Needed &&
 		(t.LastFired == 0 || now.Unix()-t.LastFired >= int64(r.Cooldown/time.Second))
-	if fires || always {
+	if (fires || always) && len(in) > 0 {
 		s.PValue = tail(s.Count, s.Baseline, b.dispersion)
 		explain(&s, in)
 	}

@@ -120,6 +120,14 @@ notify:
 	if n := r.metric(t, "newswatch_alerts_fired_total", map[string]string{"topic": "kursk", "kind": "spike"}); n != 1 {
 		t.Errorf("newswatch_alerts_fired_total{kind=spike} = %v", n)
 	}
+	// The topic summary shows the volume against the usual, as the detector sees it now.
+	var sum struct {
+		Volume *notify.Spike `json:"volume"`
+	}
+	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics/kursk", &sum)
+	if v := sum.Volume; v == nil || v.Count < v.Needed || v.Baseline < 0.5 || v.Baseline > 3 || v.WindowEnd.Sub(v.WindowStart) != time.Hour {
+		t.Errorf("topic volume %+v", v)
+	}
 	r.stop()
 
 	// Restart within the cooldown, the surge still in the window: no second spike.

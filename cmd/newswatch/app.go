@@ -241,6 +241,7 @@ func (r topicReader) Get(id string) (summaries.Summary, bool) {
 			s := r.a.summaries.Get(t.ID, t.Name, now)
 			s.Stories = r.a.stories.Stories(t.ID, 20)
 			s.Trending = r.a.stories.Trending(t.ID, now, 10)
+			s.Volume = r.a.spikeRun.Volume(t.ID)
 			return s, true
 		}
 	}

@@ -181,6 +181,9 @@ type Summary struct {
 	// Trending are the terms unusually frequent in the topic's stories of the last day, filled
 	// in by the caller from the stories projection.
 	Trending any `json:"trending"`
+	// Volume is the topic's volume in the spike window against its usual, filled in by the
+	// caller from the spike detector.
+	Volume any `json:"volume,omitempty"`
 }
 
 // Get returns a topic's summary as of now; a topic without matches has an empty one.
