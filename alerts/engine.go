@@ -65,6 +65,7 @@ type StoryIndex interface {
 type alertedStory struct {
 	ArticleID string
 	StoryID   string
+	Source    string
 	URL       string
 	FP        story.Fingerprint
 	At        time.Time
@@ -164,7 +165,7 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
 		if g.articles[i].ID == m.ArticleID {
 			return
 		}
-		if (sid != "" && g.articles[i].Story == sid) || story.Same(g.fps[i], fp) {
+		if (sid != "" && g.articles[i].Story == sid && !fromSource(g.articles[i], m.Source)) || story.Same(g.fps[i], fp) {
 			g.articles[i].Copies = append(g.articles[i].Copies, notify.Copy{
 				ID: m.ArticleID, URL: m.URL, Source: m.Source, PublishedAt: m.PublishedAt,
 			})
@@ -194,18 +195,39 @@ func articleOf(m events.Match) notify.Article {
 func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, now time.Time) bool {
 	cutoff := now.Add(-st.rule.StoryWindow)
 	keep := st.stories[:0]
-	found := false
+	found, sameStory, ownStory := false, false, false
 	for _, s := range st.stories {
 		if s.At.Before(cutoff) {
 			continue
 		}
 		keep = append(keep, s)
-		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) || (sid != "" && s.StoryID == sid) || story.Same(s.FP, fp) {
+		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) || story.Same(s.FP, fp) {
 			found = true
+		}
+		if sid != "" && s.StoryID == sid {
+			sameStory = true
+			ownStory = ownStory || s.Source == m.Source
 		}
 	}
 	st.stories = keep
-	return found
+	// Another outlet's article of an alerted story is folded. An outlet's own later article
+	// that the grouping joins to its story is not: outlets do not rewrite their own reports in
+	// other words, so it is an update, a new development, or a feed's template (a "daily
+	// briefing") that the grouping took for one story.
+	return found || (sameStory && !ownStory)
+}
+
+// fromSource reports whether an article or one of its copies came from source.
+func fromSource(a notify.Article, source string) bool {
+	if a.Source == source {
+		return true
+	}
+	for _, c := range a.Copies {
+		if c.Source == source {
+			return true
+		}
+	}
+	return false
 }
 
 // Fire is an alert ready to publish, with the sequence of the last match it includes.
@@ -277,9 +299,9 @@ func (e *Engine) Fired(a notify.Alert, lastSeq uint64) {
 	}
 	for _, art := range a.Articles {
 		fp := story.Of(art.Title, art.Snippet)
-		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, URL: art.URL, FP: fp, At: a.FiredAt})
+		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, Source: art.Source, URL: art.URL, FP: fp, At: a.FiredAt})
 		for _, c := range art.Copies {
-			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, URL: c.URL, FP: fp, At: a.FiredAt})
+			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, Source: c.Source, URL: c.URL, FP: fp, At: a.FiredAt})
 		}
 	}
 }

@@ -215,10 +215,21 @@ func TestOneAlertPerStoryWithRewrites(t *testing.T) {
 	if len(due) != 1 || len(due[0].Alert.Articles) != 1 || due[0].Alert.Articles[0].ID != "o1" {
 		t.Fatalf("later rewrite and another event: %+v", due)
 	}
+	// The first outlet's own later article that the grouping joins to the story is an update
+	// or a new development (or a template): it fires.
+	update := later.Add(time.Hour)
+	x.observe(t, e, mAt("w2", "https://wire.example/w2", "wire", "Kursk: Seoul says 3,000 North Korean soldiers now at the front",
+		"South Korea's spy agency said about 3,000 North Korean soldiers have moved to the Kursk front line, where Ukraine holds territory.", update), 5, update)
+	if a, b := x.StoryOf("k", "w2", 0), x.StoryOf("k", "w1", 0); a != b {
+		t.Fatalf("the update is not in the story (%s, %s): the test needs texts the grouping joins", a, b)
+	}
+	if due := fireAll(t, e, update); len(due) != 1 || due[0].Alert.Articles[0].ID != "w2" {
+		t.Fatalf("an outlet's own update of an alerted story: %+v", due)
+	}
 	// A spike alert of the topic is not the engine's: it neither blocks stories nor delays.
-	e.Fired(notify.Alert{ID: "s", Topic: "k", Kind: notify.KindSpike, FiredAt: later.Add(time.Hour),
+	e.Fired(notify.Alert{ID: "s", Topic: "k", Kind: notify.KindSpike, FiredAt: later.Add(3 * time.Hour),
 		Articles: []notify.Article{{ID: "n1", Title: "Something else entirely"}}}, 99)
-	if st := e.topics["k"]; st.lastFiredSeq == 99 || st.lastFired.Equal(later.Add(time.Hour)) || len(st.stories) != 3 {
+	if st := e.topics["k"]; st.lastFiredSeq == 99 || st.lastFired.Equal(later.Add(3*time.Hour)) || len(st.stories) != 4 {
 		t.Errorf("a spike alert changed the match engine's state: %+v", st)
 	}
 }
