@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
@@ -63,9 +64,12 @@ func (m *DeliveryMetrics) Init(receiver string) {
 type Deliverer struct {
 	N      notify.Notifier
 	MaxAge time.Duration
-	M      *DeliveryMetrics
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Kinds are the alert kinds the receiver gets (all when empty); others are acknowledged
+	// without delivery.
+	Kinds []string
+	M     *DeliveryMetrics
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Handle delivers one alert (an events delivery handler).
@@ -76,6 +80,9 @@ func (d *Deliverer) Handle(ctx context.Context, del events.Delivery) events.Deci
 		d.M.deliveries.WithLabelValues(name, "dead_lettered").Inc()
 		return events.Decision{DeadLetter: true, Reason: "unreadable alert: " + err.Error()}
 	}
+	if len(d.Kinds) > 0 && !slices.Contains(d.Kinds, a.Kind) {
+		return events.Decision{Done: true}
+	}
 	log := d.Log.With("receiver", name, "alert", a.ID, "topic", a.Topic, "attempt", del.Attempt)
 	d.M.pending.WithLabelValues(name).Set(float64(del.Pending + 1))
 	start := d.Now()
@@ -84,7 +91,8 @@ func (d *Deliverer) Handle(ctx context.Context, del events.Delivery) events.Deci
 	if err == nil {
 		d.M.deliveries.WithLabelValues(name, "delivered").Inc()
 		d.M.pending.WithLabelValues(name).Set(float64(del.Pending))
-		if first := earliestSeen(a); !first.IsZero() {
+		// Time to alert is a match alert's: spikes and digests gather articles over hours.
+		if first := earliestSeen(a); !first.IsZero() && a.Kind == notify.KindMatch {
 			d.M.timeToAlert.WithLabelValues(name).Observe(d.Now().Sub(first).Seconds())
 		}
 		log.Info("alert delivered")

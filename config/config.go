@@ -168,6 +168,8 @@ type Notify struct {
 	URL    string   `yaml:"url"`
 	Secret string   `yaml:"secret"`
 	Topics []string `yaml:"topics"`
+	// Kinds are the alert kinds the receiver gets (default: all).
+	Kinds []string `yaml:"kinds"`
 	// MaxAge is how long an undelivered alert is retried before it is dead-lettered.
 	MaxAge time.Duration `yaml:"max_age"`
 }

@@ -324,6 +324,9 @@ func (v *validator) notify() {
 		for j, t := range n.Topics {
 			v.topicRef(fmt.Sprintf("%s.topics[%d]", p, j), t, topics)
 		}
+		for j, k := range n.Kinds {
+			v.oneOf(fmt.Sprintf("%s.kinds[%d]", p, j), k, "kind", "match, spike or digest", alertKinds)
+		}
 		v.nonNegative(p+".max_age", n.MaxAge)
 	}
 }

@@ -279,6 +279,9 @@ notify:
     url: https://hooks.example/e
   - type: webhook
     url: https://hooks.example/f
+  - type: slack
+    url: https://hooks.slack.com/services/y
+    kinds: [digest, digets]
 `, []string{
 			"t.yaml:5:5: notify[0]: type is required",
 			`t.yaml:6:11: notify[1].type: unknown type "email" (use webhook or slack)`,
@@ -287,6 +290,7 @@ notify:
 			`t.yaml:13:17: notify[4].topics[1]: unknown topic "u"`,
 			`t.yaml:14:11: notify[5].name: invalid notify name "Ops Team": use 1 to 64 characters from a-z, 0-9 and -`,
 			`t.yaml:20:5: notify[7].name: duplicate notify name "webhook-7" (first defined at line 17)`,
+			`t.yaml:24:21: notify[8].kinds[1]: unknown kind "digets" (use match, spike or digest)`,
 		}},
 	})
 }

@@ -130,7 +130,7 @@ func newReceivers(cfg *config.Config, deps Deps, log *slog.Logger) []receiver {
 		}
 		m.Init(n.Name)
 		out = append(out, receiver{name: n.Name, topics: n.Topics, d: &alerts.Deliverer{
-			N: nt, MaxAge: n.MaxAge, M: m, Log: log.With("component", "delivery"), Now: deps.Now,
+			N: nt, MaxAge: n.MaxAge, Kinds: n.Kinds, M: m, Log: log.With("component", "delivery"), Now: deps.Now,
 		}})
 	}
 	return out

@@ -144,6 +144,7 @@ notify:
 func TestDigestEndToEnd(t *testing.T) {
 	fs := newFeedServer(t)
 	hook := newHookReceiver(t)
+	matchOnly := newHookReceiver(t)
 	fs.set("/wire.xml", rss("Wire"))
 	fs.set("/paper.xml", rss("Paper"))
 	fs.set("/blog.xml", rss("Blog"))
@@ -151,7 +152,8 @@ func TestDigestEndToEnd(t *testing.T) {
   - {topic: dprk-russia, kind: digest, schedule: "@every 5s", send_empty: true}
 notify:
   - {name: ops-hook, type: webhook, url: "%s/hook", secret: "%s"}
-`, hook.srv.URL, hookSecret)
+  - {name: pager, type: webhook, url: "%s/hook", secret: "%s", kinds: [match]}
+`, hook.srv.URL, hookSecret, matchOnly.srv.URL, hookSecret)
 	cfg := testConfig(t, t.TempDir(), fs.srv.URL, extra)
 	r := startApp(t, cfg)
 	// An empty digest first (send_empty): the next period has just begun.
@@ -216,6 +218,10 @@ notify:
 	last := next[len(next)-1]
 	if !last.Digest.Since.Equal(d.Until) || last.Digest.TotalStories != 0 {
 		t.Errorf("digest after %+v", last.Digest)
+	}
+	// A receiver for match alerts only got none of them.
+	if got := matchOnly.alerts(); len(got) != 0 {
+		t.Errorf("a match-only receiver got %d digests", len(got))
 	}
 }
 
