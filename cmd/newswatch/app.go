@@ -66,14 +66,14 @@ type App struct {
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
 // streams exist and wires every component. Close releases what New acquired.
-func New(ctx context.Context, cfg *config.Config, deps Deps) (a *App, err error) {
+func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	a = &App{cfg: cfg, deps: deps, log: deps.Logger}
+	a := &App{cfg: cfg, deps: deps, log: deps.Logger}
 	defer func() {
 		if err != nil {
-			a.Close()
+			a.Close() // a, not the result: every error return sets that to nil
 		}
 	}()
 	m := newAppMetrics(deps.Registry, deps.Version)

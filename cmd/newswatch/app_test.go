@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -314,4 +315,28 @@ func getJSON(t *testing.T, url string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
+}
+
+// A component that cannot start (here the API's port is taken) fails New with a clear error,
+// and what New had acquired (the embedded server, the data_dir lock) is released.
+func TestNewFailsCleanly(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dataDir := t.TempDir()
+	cfg := testConfig(t, dataDir, "http://127.0.0.1:1", "")
+	cfg.HTTP.Listen = busy.Addr().String()
+	deps := Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Version: "test"}
+	if _, err := New(t.Context(), cfg, deps); err == nil || !strings.Contains(err.Error(), "http.listen") {
+		t.Fatalf("New with a taken port: %v", err)
+	}
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	deps.Registry = prometheus.NewRegistry()
+	a, err := New(t.Context(), cfg, deps)
+	if err != nil {
+		t.Fatalf("New after a failed New on the same data_dir: %v", err)
+	}
+	a.Close()
 }
