@@ -1,0 +1,68 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/newswatch/newswatch/alerts/notify"
+)
+
+// The offline demo does what the README says: seven articles, the syndicated copy a duplicate,
+// two stories of which the sanatorium one has the Herald's rewrite as a second outlet, and
+// each story alerted once.
+func TestDemoAsReadmeSays(t *testing.T) {
+	cfg, err := loadConfig("../../examples/demo.yaml", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.NATS.Listen, cfg.HTTP.Listen = t.TempDir(), "", "127.0.0.1:0"
+	r := startApp(t, cfg)
+	r.waitPolled(t, 1, "wire", "daily", "herald", "regional")
+	if n := len(r.articles(t)); n != 7 {
+		t.Errorf("%d articles, want 7", n)
+	}
+	if n := r.metric(t, "newswatch_articles_duplicate_total", nil); n != 1 {
+		t.Errorf("%v duplicates, want 1", n)
+	}
+	r.waitCount(t, "dprk-russia", 3)
+	var sum struct {
+		Stories []struct {
+			ID      string `json:"id"`
+			Outlets []struct {
+				Source string `json:"source"`
+			} `json:"outlets"`
+		} `json:"stories"`
+	}
+	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics/dprk-russia", &sum)
+	outlets := map[int]int{}
+	for _, st := range sum.Stories {
+		outlets[len(st.Outlets)]++
+	}
+	if len(sum.Stories) != 2 || outlets[2] != 1 {
+		t.Fatalf("stories %+v", sum.Stories)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var alerted map[string]int
+	for settled := false; ; {
+		alerted = map[string]int{}
+		for _, a := range r.storedAlerts(t) {
+			for _, art := range a.Articles {
+				if a.Kind == notify.KindMatch {
+					alerted[art.Story]++
+				}
+			}
+		}
+		if settled || time.Now().After(deadline) {
+			break
+		}
+		if len(alerted) >= 2 {
+			settled = true // look once more after every poll's matches had time to arrive
+			time.Sleep(500 * time.Millisecond)
+			continue
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(alerted) != 2 || alerted[sum.Stories[0].ID] != 1 || alerted[sum.Stories[1].ID] != 1 {
+		t.Errorf("alerted stories %v, want each of %+v once", alerted, sum.Stories)
+	}
+}
