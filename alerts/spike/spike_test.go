@@ -442,3 +442,24 @@ func TestAbsurdDates(t *testing.T) {
 		t.Errorf("%d hourly counts, start %v", len(ts.Counts), time.Unix(ts.Start, 0))
 	}
 }
+
+// A first start learns from the feeds' backlogs whatever order their items arrive in: feeds
+// list their newest items first, so the surge at the top of a feed is observed before the
+// weeks of history below it.
+func TestBacklogNewestFirst(t *testing.T) {
+	s := newSeries(12, 8)
+	surge := t0.Add(14 * 24 * time.Hour)
+	obs := s.poisson(t0, surge, 4, flat(4))
+	obs = append(obs, s.burst(surge, 40*time.Minute, 40, "w1", "w2", "w3", "w4")...)
+	slices.Reverse(obs)
+	d := detector(t)
+	for _, o := range obs {
+		d.Observe(o)
+	}
+	if got := d.Check(surge.Add(40 * time.Minute)); len(got) != 1 {
+		t.Fatalf("spikes after a newest-first backlog: %v", when(got))
+	}
+	if start := d.topics["t"].Start; start != obs[len(obs)-1].At.Unix() {
+		t.Errorf("history starts at %v, want the oldest story %v", time.Unix(start, 0), obs[len(obs)-1].At)
+	}
+}

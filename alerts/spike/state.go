@@ -13,9 +13,11 @@ import (
 
 // topicState is what the detector knows of one topic. Its fields are its snapshot.
 type topicState struct {
-	// Start is the event time of the first story observed (unix seconds): the baseline only
-	// uses windows after it. An older story observed later does not move it: feeds carry
-	// items with absurdly old dates, which would make the whole gap look like a quiet past.
+	// Start is the event time of the oldest story counted (unix seconds): the baseline only
+	// uses windows after it. It does not depend on the order stories arrive in (a feed lists
+	// its newest items first, and its backlog is history all the same); stories older than
+	// the hourly counts reach (an item dated years back) are not counted and do not move it,
+	// so they cannot make the years between look like a quiet past.
 	Start int64 `json:"start"`
 	// Base is the hour (unix seconds / 3600) of Counts[0]; Counts are stories per hour.
 	Base   int64   `json:"base"`
@@ -56,9 +58,6 @@ func (t *topicState) observe(o Observation) {
 	}
 	at := o.At.Unix()
 	t.Seen[o.ArticleID] = at
-	if t.Start == 0 {
-		t.Start = at
-	}
 	fp, hasFP := fingerprint(o.Title, o.Summary)
 	if hasFP {
 		for i := range t.Stories {
@@ -79,21 +78,23 @@ func (t *topicState) observe(o Observation) {
 	}
 	i, _ := slices.BinarySearchFunc(t.Stories, at, func(u unit, at int64) int { return cmp.Compare(u.At, at) })
 	t.Stories = slices.Insert(t.Stories, i, u)
-	t.count(at)
+	if t.count(at) && (t.Start == 0 || at < t.Start) {
+		t.Start = at
+	}
 }
 
 // maxHours bounds the hourly counts: four weeks of history, a week of window, a day.
 const maxHours = int64((History + 8*24*time.Hour) / time.Hour)
 
-// count adds a story to its hour.
-func (t *topicState) count(at int64) {
+// count adds a story to its hour; false when it is older than the counts reach.
+func (t *topicState) count(at int64) bool {
 	h := floorDiv(at, hour)
 	switch {
 	case len(t.Counts) == 0:
 		t.Base, t.Counts = h, []int32{0}
 	case h < t.Base:
 		if t.Base+int64(len(t.Counts))-h > maxHours {
-			return // older than any baseline looks
+			return false // older than any baseline looks
 		}
 		t.Counts = append(make([]int32, t.Base-h), t.Counts...)
 		t.Base = h
@@ -109,6 +110,7 @@ func (t *topicState) count(at int64) {
 		t.Counts = append(t.Counts, 0)
 	}
 	t.Counts[h-t.Base]++
+	return true
 }
 
 // prune forgets what no check at now or later needs: stories and article ids older than the
