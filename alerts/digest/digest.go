@@ -52,16 +52,12 @@ type Entry struct {
 // rule says send_empty.
 func (d Digest) Empty() bool { return d.TotalStories == 0 }
 
-// Stale is how long before a period's start an article may have been published and still be
-// listed when it arrives in the period: a feed that first shows up with a month of backlog,
-// or re-dates old items, does not fill a digest with old news.
-const Stale = 48 * time.Hour
-
 // Build returns the digest of a topic's stories over [since, until), listing the top ones
 // (top ≤ 0: DefaultTop). An article is in the period when newswatch first saw it in the
 // period (its arrival, not its publication time: an article published at 07:58 and polled at
-// 08:03 is in the 08:00 digest that follows, not lost between two) and it was published at
-// most Stale before the period. A story is in the period when one of its articles is; its
+// 08:03 is in the digest of the period that began at 08:00, not lost between two; an old
+// item that newswatch sees for the first time, in a new feed's backlog or after a downtime,
+// is news to the reader too). A story is in the period when one of its articles is; its
 // counts are those of its articles in the period. Stories are ranked by outlets, then
 // articles in the period, then the newest first report.
 //
@@ -76,7 +72,7 @@ func Build(topic string, list []stories.Story, since, until time.Time, top int) 
 	d := Digest{ID: digestID(topic, since, until), Topic: topic, Since: since.UTC(), Until: until.UTC(), Stories: []Entry{}}
 	in := func(a stories.Article) bool {
 		at := arrival(a)
-		return !at.Before(since) && at.Before(until) && !a.PublishedAt.Before(since.Add(-Stale))
+		return !at.Before(since) && at.Before(until)
 	}
 	outlets := map[string]bool{}
 	var entries []Entry
