@@ -19,7 +19,7 @@ func ObservationOf(m events.Match) Observation {
 	}
 	o := Observation{
 		Topic: m.Topic, ArticleID: m.ArticleID, Source: m.Source, At: at,
-		Title: m.Title, Summary: m.Summary, URL: m.URL,
+		Title: m.Title, Summary: m.Summary, URL: m.URL, Backfill: m.Backfill,
 	}
 	for _, t := range m.Matched {
 		if !slices.Contains(o.Terms, t.Term) {

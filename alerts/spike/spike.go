@@ -120,6 +120,10 @@ type Observation struct {
 	// the spike. All optional: without title and summary, only repeats of the same article
 	// id are copies.
 	Title, Summary, URL string
+	// Backfill marks a match derived by a replay. It extends a topic's history backwards,
+	// before its oldest live match (a new topic learns its past), but is not counted within
+	// the live history: there it is a changed query re-deriving articles already counted.
+	Backfill bool
 }
 
 // Detector holds the spike state of every topic with a spike rule. It is not safe for

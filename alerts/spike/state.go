@@ -19,6 +19,9 @@ type topicState struct {
 	// the hourly counts reach (an item dated years back) are not counted and do not move it,
 	// so they cannot make the years between look like a quiet past.
 	Start int64 `json:"start"`
+	// LiveStart is the event time of the oldest story counted from a live match: backfilled
+	// matches (a replay) count only before it (see Observation.Backfill).
+	LiveStart int64 `json:"live_start,omitempty"`
 	// Base is the hour (unix seconds / 3600) of Counts[0]; Counts are stories per hour.
 	Base   int64   `json:"base"`
 	Counts []int32 `json:"counts"`
@@ -57,6 +60,9 @@ func (t *topicState) observe(o Observation) {
 		return
 	}
 	at := o.At.Unix()
+	if o.Backfill && t.LiveStart != 0 && at >= t.LiveStart {
+		return
+	}
 	t.Seen[o.ArticleID] = at
 	fp, hasFP := fingerprint(o.Title, o.Summary)
 	if hasFP {
@@ -78,8 +84,13 @@ func (t *topicState) observe(o Observation) {
 	}
 	i, _ := slices.BinarySearchFunc(t.Stories, at, func(u unit, at int64) int { return cmp.Compare(u.At, at) })
 	t.Stories = slices.Insert(t.Stories, i, u)
-	if t.count(at) && (t.Start == 0 || at < t.Start) {
-		t.Start = at
+	if t.count(at) {
+		if t.Start == 0 || at < t.Start {
+			t.Start = at
+		}
+		if !o.Backfill && (t.LiveStart == 0 || at < t.LiveStart) {
+			t.LiveStart = at
+		}
 	}
 }
 
