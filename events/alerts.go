@@ -88,32 +88,28 @@ func (c *Conn) TailAlerts(ctx context.Context, topic string, since time.Time, fn
 	}
 }
 
-// GetState reads a small named document from the state bucket (nil when absent).
+// GetState reads a named document from the state bucket (nil when absent). A document whose
+// object is lost reads as absent, after a warning: its owner rebuilds what it can, as after a
+// first start, where an error would stop it at every start.
 func (c *Conn) GetState(ctx context.Context, key string) ([]byte, error) {
 	kv, err := c.bucket(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	e, err := kv.Get(cctx, "state."+key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	data, err := c.getLarge(ctx, kv, "state."+key)
+	if errors.Is(err, errObjectLost) {
+		c.log.Warn("state document lost; starting without it", "key", "state."+key, "error", err)
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return e.Value(), nil
+	return data, err
 }
 
-// PutState stores a small named document in the state bucket.
+// PutState stores a named document in the state bucket; a large one (the spike detector's
+// can reach megabytes) as an object behind a pointer.
 func (c *Conn) PutState(ctx context.Context, key string, data []byte) error {
 	kv, err := c.bucket(ctx)
 	if err != nil {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	_, err = kv.Put(cctx, "state."+key, data)
-	return err
+	return c.putLarge(ctx, kv, "state."+key, data)
 }

@@ -124,7 +124,7 @@ func (p *Projector) Run(ctx context.Context) error {
 }
 
 func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
-	live, err := getSnapshot(ctx, kv, p.proj.Name())
+	live, err := p.conn.getSnapshot(ctx, kv, p.proj.Name())
 	if err == nil && live != nil {
 		err = p.proj.Restore(live.State)
 	}
@@ -142,23 +142,27 @@ func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
 		p.log.Info("projection restored", "stream_seq", live.Seq)
 	}
 	// A version rebuilt while the daemon was down is adopted now.
-	if next, err := getSnapshot(ctx, kv, NextKey(p.proj.Name())); err == nil && next != nil && next.Version != p.version {
+	next, err := p.conn.getSnapshot(ctx, kv, NextKey(p.proj.Name()))
+	if err != nil {
+		p.log.Warn("rebuilt projection unreadable; keeping the live one", "error", err)
+	}
+	if next != nil && next.Version != p.version {
 		p.switchTo(ctx, kv, *next)
 	}
 }
 
-func getSnapshot(ctx context.Context, kv jetstream.KeyValue, key string) (*snapshot, error) {
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	entry, err := kv.Get(cctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+// getSnapshot reads the snapshot under key, inline or from its object; nil when there is none.
+func (c *Conn) getSnapshot(ctx context.Context, kv jetstream.KeyValue, key string) (*snapshot, error) {
+	b, err := c.getLarge(ctx, kv, key)
+	if err != nil || b == nil {
 		return nil, err
 	}
+	return decodeSnapshot(key, b)
+}
+
+func decodeSnapshot(key string, b []byte) (*snapshot, error) {
 	var snap snapshot
-	if err := json.Unmarshal(entry.Value(), &snap); err != nil {
+	if err := json.Unmarshal(b, &snap); err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", key, err)
 	}
 	return &snap, nil
@@ -183,12 +187,18 @@ func (p *Projector) watchNext(ctx context.Context, kv jetstream.KeyValue) {
 			if e == nil || e.Operation() != jetstream.KeyValuePut {
 				continue
 			}
-			var snap snapshot
-			if json.Unmarshal(e.Value(), &snap) != nil {
+			// Fetching a large version here, not in the follow loop, keeps events flowing.
+			b, err := p.conn.resolve(ctx, e.Key(), e.Value())
+			if err != nil {
+				p.log.Warn("rebuilt projection unreadable; keeping the live one", "error", err)
+				continue
+			}
+			snap, err := decodeSnapshot(e.Key(), b)
+			if err != nil {
 				continue
 			}
 			select {
-			case p.adopt <- snap:
+			case p.adopt <- *snap:
 			case <-ctx.Done():
 				return
 			}
@@ -298,9 +308,7 @@ func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {
 		p.log.Error("projection snapshot failed", "error", err)
 		return
 	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	if _, err := kv.Put(cctx, p.proj.Name(), b); err != nil {
+	if err := p.conn.putLarge(ctx, kv, p.proj.Name(), b); err != nil {
 		// The next save retries; until then a crash only means re-applying a few events from
 		// the older snapshot, which holds its own sequence.
 		p.log.Warn("projection snapshot not saved", "error", err)

@@ -156,9 +156,7 @@ func (c *Conn) Rebuild(ctx context.Context, proj Projection, stream string, subj
 	if err != nil {
 		return st, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	if _, err := kv.Put(cctx, NextKey(proj.Name()), b); err != nil {
+	if err := c.putLarge(ctx, kv, NextKey(proj.Name()), b); err != nil {
 		return st, fmt.Errorf("store rebuilt %s: %w", proj.Name(), err)
 	}
 	return st, nil

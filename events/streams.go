@@ -111,6 +111,17 @@ func (c *Conn) EnsureStreams(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", ProjectionBucket, err)
 	}
+	octx, ocancel := context.WithTimeout(ctx, apiTimeout)
+	defer ocancel()
+	_, err = c.JS.CreateOrUpdateObjectStore(octx, jetstream.ObjectStoreConfig{
+		Bucket:      SnapshotObjectBucket,
+		Description: "newswatch snapshots and state too large for " + ProjectionBucket + ", which points at them",
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("create object store %s: %w", SnapshotObjectBucket, err)
+	}
 	return nil
 }
 

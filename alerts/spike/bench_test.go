@@ -37,7 +37,7 @@ func BenchmarkObserveCheck(b *testing.B) {
 		d.Check(now)
 	}
 	if snap, err := d.Snapshot(); err == nil {
-		// What the daemon saves in KV per busy topic (1 MiB is a default server's max payload).
+		// What the daemon saves per busy topic (over 512 KiB, to the snapshot object store).
 		b.ReportMetric(float64(len(snap)), "snapshot_bytes")
 	}
 }

@@ -79,7 +79,7 @@ func (s *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, name := range []string{events.ArticleStream, events.MatchStream, events.AlertStream,
-		events.DeadLetterStream, events.PollStream, "KV_" + events.ProjectionBucket} {
+		events.DeadLetterStream, events.PollStream, "KV_" + events.ProjectionBucket, "OBJ_" + events.SnapshotObjectBucket} {
 		st, err := s.conn.StreamInfo(ctx, name)
 		if err != nil {
 			continue
