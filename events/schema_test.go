@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/projections/alertlog"
 	"github.com/newswatch/newswatch/projections/feedhealth"
+	"github.com/newswatch/newswatch/projections/stories"
 	"github.com/newswatch/newswatch/projections/summaries"
 )
 
@@ -49,12 +51,22 @@ func TestOldSchemaVersionsStayReadable(t *testing.T) {
 		if err := alertlog.New().Apply(read("alert.json"), 3); err != nil {
 			t.Errorf("%s alert log: %v", dir, err)
 		}
-		var alert struct {
-			ID, Topic, Kind string
-			Articles        []json.RawMessage
+		if err := stories.New().Apply(read("match.json"), 2); err != nil {
+			t.Errorf("%s stories: %v", dir, err)
 		}
-		if err := json.Unmarshal(read("alert.json"), &alert); err != nil || alert.ID == "" || alert.Kind == "" || len(alert.Articles) == 0 {
-			t.Errorf("%s alert: %+v, %v", dir, alert, err)
+		// Every kind of alert: match (alert.json), and since it existed, spike and digest.
+		kinds, _ := filepath.Glob(filepath.Join(dir, "alert*.json"))
+		for _, k := range kinds {
+			data := read(filepath.Base(k))
+			var alert notify.Alert
+			if err := json.Unmarshal(data, &alert); err != nil || alert.ID == "" || alert.Kind == "" || len(alert.Articles) == 0 ||
+				(alert.Kind == notify.KindSpike) != (alert.Spike != nil && alert.Spike.Count > 0) ||
+				(alert.Kind == notify.KindDigest) != (alert.Digest != nil && !alert.Digest.Until.IsZero()) {
+				t.Errorf("%s: %+v, %v", k, alert, err)
+			}
+			if err := alertlog.New().Apply(data, 3); err != nil {
+				t.Errorf("%s alert log: %v", k, err)
+			}
 		}
 	}
 }
