@@ -161,6 +161,7 @@ func (d Digest) Alert(topicName, schedule string, now time.Time) notify.Alert {
 		art := notify.Article{
 			ID: e.FirstReport.ID, URL: e.FirstReport.URL, Title: e.Title, Source: e.FirstReport.Source,
 			PublishedAt: e.FirstReport.PublishedAt, FirstSeenAt: arrival(e.FirstReport), Story: e.ID,
+			Outlets: e.Outlets, StoryArticles: e.Articles,
 		}
 		for _, o := range e.Others {
 			art.Copies = append(art.Copies, notify.Copy{ID: o.ID, URL: o.URL, Source: o.Source, PublishedAt: o.PublishedAt})

@@ -84,7 +84,8 @@ func TestBuild(t *testing.T) {
 		t.Errorf("alert %+v\nsummary %q", a, a.Summary)
 	}
 	if x := a.Digest; x == nil || !x.Since.Equal(since) || !x.Until.Equal(until) || x.Schedule != "0 8 * * *" ||
-		x.TotalStories != 2 || x.TotalArticles != 6 || x.Outlets != 4 || a.Articles[0].Story != top.ID {
+		x.TotalStories != 2 || x.TotalArticles != 6 || x.Outlets != 4 || a.Articles[0].Story != top.ID ||
+		a.Articles[0].Outlets != 3 || a.Articles[0].StoryArticles != 4 {
 		t.Errorf("digest details %+v, story %q", a.Digest, a.Articles[0].Story)
 	}
 }

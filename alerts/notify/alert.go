@@ -94,6 +94,10 @@ type Article struct {
 	// Story is the id of the article's story in the topic_stories projection
 	// (GET /api/v1/topics/{id}), when known.
 	Story string `json:"story,omitempty"`
+	// Outlets and StoryArticles count the story's outlets and articles (a digest: in its
+	// period), when the alert lists stories rather than articles.
+	Outlets       int `json:"outlets,omitempty"`
+	StoryArticles int `json:"story_articles,omitempty"`
 	// Copies are other articles of the same story, folded into this one: syndicated copies
 	// and other outlets' rewrites.
 	Copies []Copy `json:"copies,omitempty"`
