@@ -188,7 +188,7 @@ notify:
 		t.Fatalf("digest %+v\ndetails %+v", digest, d)
 	}
 	top := digest.Articles[0]
-	if top.URL != "https://news.example.com/kursk" || len(top.Copies) != 1 || top.Copies[0].Source != "paper" || top.Story == "" {
+	if top.URL != "https://news.example.com/kursk" || len(top.Copies) != 1 || top.Copies[0].Source != "paper" || top.Story == "" || top.Outlets != 2 {
 		t.Errorf("top story %+v", top)
 	}
 	if !strings.Contains(digest.Summary, "2 stories from 2 outlets") {
