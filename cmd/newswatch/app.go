@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		m.registerLag(p)
 	}
 	m.registerStreams(a.conn)
+	m.registerVolume(a)
 	fetcher, err := newFetcher(cfg, deps.Version)
 	if err != nil {
 		return nil, err

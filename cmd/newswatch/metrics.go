@@ -94,3 +94,33 @@ func (s *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// volumeCollector reads each topic's volume in its spike window, against the usual for that
+// hour and weekday, at scrape time: a topic heating up shows in Grafana before it spikes.
+type volumeCollector struct {
+	a                 *App
+	stories, baseline *prometheus.Desc
+}
+
+func (m *appMetrics) registerVolume(a *App) {
+	m.reg.MustRegister(&volumeCollector{
+		a: a,
+		stories: prometheus.NewDesc("newswatch_topic_window_stories",
+			"Stories of a topic in its spike window ending now (each source's share capped).", []string{"topic"}, nil),
+		baseline: prometheus.NewDesc("newswatch_topic_baseline_stories",
+			"Stories a topic usually has in such a window at this hour and weekday.", []string{"topic"}, nil),
+	})
+}
+
+func (v *volumeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- v.stories
+	ch <- v.baseline
+}
+
+func (v *volumeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, t := range v.a.config().Topics {
+		s := v.a.spikeRun.Volume(t.ID)
+		ch <- prometheus.MustNewConstMetric(v.stories, prometheus.GaugeValue, float64(s.Count), t.ID)
+		ch <- prometheus.MustNewConstMetric(v.baseline, prometheus.GaugeValue, s.Baseline, t.ID)
+	}
+}
