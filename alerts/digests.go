@@ -119,8 +119,8 @@ func (r *DigestRunner) SetRules(rules []DigestRule) error {
 
 // Run restores the chains of periods, then sends digests as they fall due until ctx ends.
 func (r *DigestRunner) Run(ctx context.Context) error {
-	if err := r.restore(ctx); err != nil {
-		return err
+	if !untilRestored(ctx, r.logger, func() error { return r.restore(ctx) }) {
+		return nil
 	}
 	for {
 		next := r.sendDue(ctx)

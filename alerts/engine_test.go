@@ -1,6 +1,10 @@
 package alerts
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -231,5 +235,26 @@ func TestOneAlertPerStoryWithRewrites(t *testing.T) {
 		Articles: []notify.Article{{ID: "n1", Title: "Something else entirely"}}}, 99)
 	if st := e.topics["k"]; st.lastFiredSeq == 99 || st.lastFired.Equal(later.Add(3*time.Hour)) || len(st.stories) != 4 {
 		t.Errorf("a spike alert changed the match engine's state: %+v", st)
+	}
+}
+
+// A runner whose state cannot be read at start retries instead of stopping the daemon, and
+// gives up only when it is shut down.
+func TestUntilRestored(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	calls := 0
+	ok := untilRestored(t.Context(), logger, func() error {
+		if calls++; calls < 2 {
+			return errors.New("nats: timeout")
+		}
+		return nil
+	})
+	if !ok || calls != 2 {
+		t.Errorf("restored %v after %d calls, want true after 2", ok, calls)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if untilRestored(ctx, logger, func() error { return errors.New("nats: no responders") }) {
+		t.Error("restored although every attempt failed")
 	}
 }

@@ -69,9 +69,9 @@ func (r *Runner) UseStories(x StoryIndex) {
 
 // Run restores state and fires alerts until ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
-	after, err := r.restore(ctx)
-	if err != nil {
-		return err
+	var after uint64
+	if !untilRestored(ctx, r.logger, func() (err error) { after, err = r.restore(ctx); return err }) {
+		return nil
 	}
 	for {
 		err := r.log.Follow(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, after,
@@ -117,6 +117,27 @@ func (r *Runner) observe(ctx context.Context) func(data []byte, seq, pending uin
 		}
 		if pending == 0 {
 			r.fireDue(ctx)
+		}
+	}
+}
+
+// untilRestored runs a runner's restore until it succeeds (the event log may be briefly
+// unreachable at start: a restart of the NATS cluster must not stop the daemon), logging each
+// failure; false when ctx ended first.
+func untilRestored(ctx context.Context, logger *slog.Logger, restore func() error) bool {
+	for attempt := 1; ; attempt++ {
+		err := restore()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		logger.Warn("cannot read state from the event log; retrying", "error", err, "attempt", attempt)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(notify.Backoff(attempt, time.Second, 30*time.Second)):
 		}
 	}
 }

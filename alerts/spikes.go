@@ -126,9 +126,9 @@ func (r *SpikeRunner) Lag() uint64 { return r.pending.Load() }
 
 // Run restores the state, then follows matches and fires spikes until ctx ends.
 func (r *SpikeRunner) Run(ctx context.Context) error {
-	after, err := r.restore(ctx)
-	if err != nil {
-		return err
+	var after uint64
+	if !untilRestored(ctx, r.logger, func() (err error) { after, err = r.restore(ctx); return err }) {
+		return nil
 	}
 	for {
 		err := r.log.Follow(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, after,
