@@ -64,6 +64,10 @@ type Projector struct {
 	// snapshotEvery and snapshotInterval bound the work redone after a crash while catching up.
 	snapshotEvery    int
 	snapshotInterval time.Duration
+	// saveCost is how long the last save took: live saves are spaced by ten times it (at least
+	// a second), so a large state (a busy topic's stories are tens of MB) costs at most a
+	// tenth of a core to keep saved. Only the follow loop's goroutine uses it.
+	saveCost time.Duration
 }
 
 // NewProjector returns a Projector that feeds proj with the events of stream on subjects.
@@ -276,9 +280,10 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		if meta.NumPending == 0 {
 			p.caughtUp.Store(true)
 		}
-		// Live, save at most once a second; catching up, every snapshotInterval.
+		// Live, save at most once a second (or every ten saves' time); catching up, every
+		// snapshotInterval.
 		since := time.Since(lastSave)
-		if (meta.NumPending == 0 && since >= time.Second) || since >= p.snapshotInterval ||
+		if (meta.NumPending == 0 && since >= max(time.Second, 10*p.saveCost)) || since >= max(p.snapshotInterval, 10*p.saveCost) ||
 			p.applied.Load()-p.saved.Load() >= uint64(p.snapshotEvery) {
 			p.save(ctx, kv)
 			lastSave = time.Now()
@@ -298,6 +303,8 @@ func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {
 	if seq == p.saved.Load() {
 		return
 	}
+	start := time.Now()
+	defer func() { p.saveCost = time.Since(start) }()
 	state, err := p.proj.Snapshot()
 	if err != nil {
 		p.log.Error("projection snapshot failed", "error", err)
