@@ -57,6 +57,7 @@ type SpikeRunner struct {
 	mu        sync.Mutex // guards det, rules and alerting: Run's goroutine and SetRules
 	det       *spike.Detector
 	alerting  map[string]bool // topics with a spike rule
+	cooldown  time.Duration   // the longest cooldown of a rule
 	seq       uint64          // last match event observed
 	live      bool            // the detector has caught up with the stream once
 	pending   atomic.Uint64
@@ -88,9 +89,11 @@ func NewSpikeRunner(l StateLog, topics []string, rules []spike.Rule, s Silencer,
 func (r *SpikeRunner) SetRules(topics []string, rules []spike.Rule) error {
 	all := make([]spike.Rule, 0, len(topics))
 	alerting := make(map[string]bool, len(rules))
+	cooldown := spike.DefaultCooldown
 	for _, rule := range rules {
 		alerting[rule.Topic] = true
 		all = append(all, rule)
+		cooldown = max(cooldown, rule.Cooldown)
 	}
 	for _, t := range topics {
 		if !alerting[t] {
@@ -102,7 +105,7 @@ func (r *SpikeRunner) SetRules(topics []string, rules []spike.Rule) error {
 	if err := r.det.SetRules(all); err != nil {
 		return err
 	}
-	r.alerting = alerting
+	r.alerting, r.cooldown = alerting, cooldown
 	for t := range alerting {
 		r.m.init(t, notify.KindSpike)
 	}
@@ -173,9 +176,8 @@ func (r *SpikeRunner) restore(ctx context.Context) (uint64, error) {
 		}
 		r.logger.Info("learning topic volumes from the stored matches", "history", spike.History.String(), "after_seq", st.Seq)
 	}
-	// The longest cooldown a rule may have is far less than the history kept: reading the
-	// alerts of the last week finds every spike whose cooldown may still run.
-	err = r.log.ReadAlerts(ctx, r.now().Add(-7*24*time.Hour), func(data []byte, _, _ uint64) error {
+	// The spikes whose cooldown may still run.
+	err = r.log.ReadAlerts(ctx, r.now().Add(-r.cooldown), func(data []byte, _, _ uint64) error {
 		var a struct {
 			Topic   string    `json:"topic"`
 			Kind    string    `json:"kind"`
