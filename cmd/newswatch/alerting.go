@@ -10,9 +10,7 @@ import (
 
 	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/alerts/slack"
 	"github.com/newswatch/newswatch/alerts/spike"
-	"github.com/newswatch/newswatch/alerts/webhook"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/projections/stories"
@@ -105,42 +103,6 @@ func configSilences(cfg *config.Config) []alerts.Silence {
 		out[i] = alerts.Silence{ID: fmt.Sprintf("config-%d", i), Topic: s.Topic, Until: s.UntilTime(), Comment: s.Comment, FromConfig: true}
 	}
 	return out
-}
-
-// receiver is one configured alert destination with its delivery handler.
-type receiver struct {
-	name   string
-	topics []string
-	d      *alerts.Deliverer
-}
-
-func newReceivers(cfg *config.Config, deps Deps, log *slog.Logger) []receiver {
-	m := alerts.NewDeliveryMetrics(deps.Registry)
-	ua := fmt.Sprintf("newswatch/%s (+https://github.com/newswatch/newswatch)", deps.Version)
-	var out []receiver
-	for _, n := range cfg.Notify {
-		var nt notify.Notifier
-		switch n.Type {
-		case "webhook":
-			nt = webhook.New(webhook.Config{Name: n.Name, URL: n.URL, Secret: n.Secret, UserAgent: ua, Now: deps.Now})
-		case "slack":
-			nt = slack.New(slack.Config{Name: n.Name, URL: n.URL})
-		default:
-			continue
-		}
-		m.Init(n.Name)
-		out = append(out, receiver{name: n.Name, topics: n.Topics, d: &alerts.Deliverer{
-			N: nt, MaxAge: n.MaxAge, Kinds: n.Kinds, M: m, Log: log.With("component", "delivery"), Now: deps.Now,
-		}})
-	}
-	return out
-}
-
-// runReceivers delivers alerts to every receiver, each through its own durable consumer.
-func (a *App) runReceivers(ctx context.Context, g interface{ Go(func() error) }) {
-	for _, r := range a.receivers {
-		g.Go(func() error { return a.conn.RunDelivery(ctx, r.name, r.topics, a.log, r.d.Handle) })
-	}
 }
 
 const silenceStateKey = "silences"

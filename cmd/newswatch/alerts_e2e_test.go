@@ -15,6 +15,7 @@ import (
 
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/alerts/webhook"
+	"github.com/newswatch/newswatch/config"
 )
 
 const hookSecret = "s3cret-for-tests"
@@ -265,5 +266,58 @@ func TestAlertsEndToEnd(t *testing.T) {
 		if n != 1 {
 			t.Errorf("idempotency key %s delivered %d times", k, n)
 		}
+	}
+}
+
+// Receivers follow a config reload: a changed receiver delivers the next alert to its new
+// endpoint, an added one starts with the alerts after the reload, a removed one stops.
+func TestReloadReceivers(t *testing.T) {
+	fs := newFeedServer(t)
+	first, second := newHookReceiver(t), newHookReceiver(t)
+	stories := []item{
+		{wireTitle, "https://news.example.com/kursk", wireSummary},
+		{"Russia and North Korea stage joint naval drills off Vladivostok", "https://news.example.com/drills",
+			"Warships and troops from both militaries took part in exercises in the Sea of Japan, Moscow said."},
+		{"Ukraine captures two North Korean soldiers fighting for Russia", "https://news.example.com/pows",
+			"Pyongyang's troops have been at the front since October, Kyiv says; the two are being questioned."},
+	}
+	fs.set("/wire.xml", rss("Wire", stories[0]))
+	fs.set("/paper.xml", rss("Paper"))
+	fs.set("/blog.xml", rss("Blog"))
+	dataDir := t.TempDir()
+	withNotify := func(notify string) *config.Config {
+		return testConfig(t, dataDir, fs.srv.URL, topicsYAML+"alerts:\n  - {topic: dprk-russia, kind: match}\nnotify:\n"+notify)
+	}
+	hook := func(name, url string) string {
+		return fmt.Sprintf("  - {name: %s, type: webhook, url: \"%s/hook\", secret: \"%s\"}\n", name, url, hookSecret)
+	}
+	r := startApp(t, withNotify(hook("ops", first.srv.URL)))
+	first.waitFor(t, 1)
+
+	// ops moves to the second endpoint; audit joins on the first.
+	if err := r.app.Reload(withNotify(hook("ops", second.srv.URL) + hook("audit", first.srv.URL))); err != nil {
+		t.Fatal(err)
+	}
+	fs.set("/wire.xml", rss("Wire", stories[0], stories[1]))
+	pollNow(t, r, "wire", "ok")
+	if got := second.waitFor(t, 1); got[0].Articles[0].URL != stories[1].link {
+		t.Errorf("ops after the reload got %+v", got[0])
+	}
+	if got := first.waitFor(t, 2); got[1].Articles[0].URL != stories[1].link {
+		t.Errorf("audit got %+v", got[1])
+	}
+
+	// audit is removed: the next alert reaches ops only.
+	if err := r.app.Reload(withNotify(hook("ops", second.srv.URL))); err != nil {
+		t.Fatal(err)
+	}
+	fs.set("/wire.xml", rss("Wire", stories...))
+	pollNow(t, r, "wire", "ok")
+	if got := second.waitFor(t, 2); got[1].Articles[0].URL != stories[2].link {
+		t.Errorf("ops got %+v", got[1])
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(first.alerts()); n != 2 {
+		t.Errorf("the removed receiver got %d alerts, want 2 (before its removal)", n)
 	}
 }

@@ -58,7 +58,7 @@ type App struct {
 	digestRun  *alerts.DigestRunner
 	silences   *alerts.Silences
 	alertLog   *alertlog.Projection
-	receivers  []receiver
+	receivers  *receiverSet
 	projectors []*events.Projector
 	httpSrv    *http.Server
 	listener   net.Listener
@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if a.digestRun, err = alerts.NewDigestRunner(a.conn, a.stories, storiesReady, digestRulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now); err != nil {
 		return nil, err
 	}
-	a.receivers = newReceivers(cfg, deps, a.log)
+	a.receivers = newReceiverSet(a.conn, cfg, deps, a.log)
 	m.registerLag(a.matcher)
 	m.registerLag(a.alertRun)
 	m.registerLag(a.spikeRun)
@@ -249,8 +249,8 @@ func (r topicReader) Get(id string) (summaries.Summary, bool) {
 	return summaries.Summary{}, false
 }
 
-// Reload applies a new configuration's topics without a restart. Changes to anything else
-// need a restart and are reported as such.
+// Reload applies a new configuration's topics, alert rules, silences and receivers without a
+// restart. Changes to anything else need a restart and are reported as such.
 func (a *App) Reload(cfg *config.Config) error {
 	if err := a.deriver.Update(topicList(cfg)); err != nil {
 		return err
@@ -264,14 +264,15 @@ func (a *App) Reload(cfg *config.Config) error {
 	}
 	a.alertRun.SetRules(rulesFrom(cfg))
 	a.silences.SetConfig(configSilences(cfg))
+	a.receivers.update(cfg.Notify)
 	a.mu.Lock()
 	old := a.cfg
 	merged := *old
-	merged.Topics, merged.Alerts, merged.Silences = cfg.Topics, cfg.Alerts, cfg.Silences
+	merged.Topics, merged.Alerts, merged.Silences, merged.Notify = cfg.Topics, cfg.Alerts, cfg.Silences, cfg.Notify
 	a.cfg = &merged
 	a.mu.Unlock()
 	if pending := needsRestart(old, cfg); len(pending) > 0 {
-		a.log.Warn("config reload: these changes take effect after a restart; topics, alert rules and silences were reloaded",
+		a.log.Warn("config reload: these changes take effect after a restart; topics, alert rules, silences and receivers were reloaded",
 			"sections", pending)
 	}
 	a.log.Info("config reloaded", "topics", len(cfg.Topics), "alert_rules", len(cfg.Alerts))
@@ -283,7 +284,6 @@ func needsRestart(a, b *config.Config) []string {
 	var out []string
 	for name, same := range map[string]bool{
 		"feeds":    reflect.DeepEqual(a.Feeds, b.Feeds),
-		"notify":   reflect.DeepEqual(a.Notify, b.Notify),
 		"nats":     a.NATS == b.NATS,
 		"http":     a.HTTP == b.HTTP,
 		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
@@ -340,7 +340,7 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.alertRun.Run(gctx) })
 	g.Go(func() error { return a.spikeRun.Run(gctx) })
 	g.Go(func() error { return a.digestRun.Run(gctx) })
-	a.runReceivers(gctx, g)
+	g.Go(func() error { return a.receivers.run(gctx) })
 	for _, p := range a.projectors {
 		g.Go(func() error { return p.Run(gctx) })
 	}
