@@ -1,6 +1,7 @@
 package topics
 
 import (
+	"iter"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -27,7 +28,7 @@ func Tokenize(s string) []string {
 	var out []string
 	var f folder
 	var buf []byte
-	for raw := range rawTokens(s) {
+	for raw := range RawTokens(s) {
 		buf = f.appendToken(buf[:0], raw)
 		if len(buf) > 0 {
 			out = append(out, string(buf))
@@ -36,8 +37,10 @@ func Tokenize(s string) []string {
 	return out
 }
 
-// rawTokens yields the unfolded tokens of s in order.
-func rawTokens(s string) func(yield func(string) bool) {
+// RawTokens yields the tokens of s in order as written, unfolded: the spans Tokenize folds.
+// A caller that folds each distinct spelling once (topics.Fold) gets Tokenize's tokens for
+// less work on text with many repeated words.
+func RawTokens(s string) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for i := 0; i < len(s); {
 			start, end := nextToken(s, i)
@@ -78,7 +81,7 @@ func nextToken(s string, i int) (start, end int) {
 		} else {
 			var r rune
 			r, n = utf8.DecodeRuneInString(s[i:])
-			in = unicode.IsLetter(r) || unicode.IsDigit(r) || (start >= 0 && unicode.IsMark(r))
+			in = isWordRune(r) || (start >= 0 && unicode.IsMark(r))
 		}
 		switch {
 		case in && start < 0:
@@ -92,6 +95,16 @@ func nextToken(s string, i int) (start, end int) {
 		return -1, -1
 	}
 	return start, len(s)
+}
+
+// isWordRune reports whether a non-ASCII rune is a letter or a digit, without the Unicode
+// tables for the basic Cyrillic alphabet and the Hangul syllables, most of the non-ASCII
+// letters of most texts.
+func isWordRune(r rune) bool {
+	if 'А' <= r && r <= 'я' || 0xAC00 <= r && r <= 0xD7A3 {
+		return true
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 func isASCII(s string) bool {

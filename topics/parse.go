@@ -282,7 +282,7 @@ func (p *parser) leaf(raw, folded []string) *node {
 // token that folds to nothing.
 func splitWords(s string) (raw, folded []string) {
 	var f folder
-	for r := range rawTokens(s) {
+	for r := range RawTokens(s) {
 		w := string(f.appendToken(nil, r))
 		if w != "" {
 			raw = append(raw, r)

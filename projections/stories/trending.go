@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/newswatch/newswatch/topics"
 )
@@ -243,19 +242,13 @@ func (c *trendCounts) keepCandidates() {
 	c.closed = true
 }
 
-// termIDs appends the ids of the terms of a title. Tokens are cut where topics.Tokenize cuts
-// them, but a spelling is folded (topics.Fold) only the first time a call meets it, and
+// termIDs appends the ids of the terms of a title. Tokens are topics.RawTokens, but a
+// spelling is folded (topics.Fold) only the first time a call meets it, and
 // not at all when folding cannot change it: topics.Tokenize, which allocates every token
 // and normalizes every non-ASCII one, made a call two to three times slower
 // (BenchmarkTrending). FuzzTitleTerms checks that the terms are those of topics.Tokenize.
 func (c *trendCounts) termIDs(dst []int32, title string) []int32 {
-	for i := 0; ; {
-		start, end := nextRawToken(title, i)
-		if start < 0 {
-			return dst
-		}
-		i = end
-		raw := title[start:end]
+	for raw := range topics.RawTokens(title) {
 		var id int32
 		if folded(raw) {
 			id = c.intern(raw)
@@ -270,6 +263,7 @@ func (c *trendCounts) termIDs(dst []int32, title string) []int32 {
 			dst = append(dst, id)
 		}
 	}
+	return dst
 }
 
 // intern returns the id of a folded token, -1 when it is not a term (or, once closed, not
@@ -298,45 +292,6 @@ func (c *trendCounts) addSources(ids []int32, source string) {
 	for _, id := range ids {
 		c.pairs = append(c.pairs, uint64(id)<<32|uint64(src))
 	}
-}
-
-// nextRawToken returns the byte span of the first token at or after s[i:], or start = -1
-// when there is none, by the rule of the query language (docs/query-language.md): a token
-// starts with a letter or digit and continues over letters, digits and combining marks.
-// topics exports the folded tokens only; this is the same cut on the text as written.
-func nextRawToken(s string, i int) (start, end int) {
-	start = -1
-	for i < len(s) {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(s[i:])
-		}
-		in := isWordRune(r) || (start >= 0 && unicode.IsMark(r))
-		switch {
-		case in && start < 0:
-			start = i
-		case !in && start >= 0:
-			return start, i
-		}
-		i += n
-	}
-	if start < 0 {
-		return -1, -1
-	}
-	return start, len(s)
-}
-
-// isWordRune reports whether r is a letter or a digit, looking up the Unicode tables only
-// outside ASCII, the basic Cyrillic alphabet and the Hangul syllables, which are most of
-// the letters of most titles.
-func isWordRune(r rune) bool {
-	switch {
-	case r < utf8.RuneSelf:
-		return '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
-	case 'А' <= r && r <= 'я', 0xAC00 <= r && r <= 0xD7A3:
-		return true
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // folded reports whether topics.Fold leaves a token as it is, without folding it: when it
