@@ -118,7 +118,7 @@ func (r *SpikeRunner) Volume(topic string) *notify.Spike {
 	r.mu.Lock()
 	s, _ := r.det.Explain(topic, r.now())
 	r.mu.Unlock()
-	return s.Alert().Spike
+	return &s.Spike
 }
 
 // Name is the runner's name as a lag metric label.

@@ -58,18 +58,10 @@ func (s Spike) Alert() notify.Alert {
 	a := notify.Alert{
 		ID: s.ID, Topic: s.Topic, TopicName: s.TopicName, Kind: notify.KindSpike, FiredAt: s.At,
 		Summary: s.Summary(), Articles: make([]notify.Article, 0, len(s.Stories)),
-		Spike: &notify.Spike{
-			WindowStart: s.WindowStart.UTC(), WindowEnd: s.WindowEnd.UTC(), Count: s.Count, Articles: s.Articles,
-			Baseline: s.Baseline, Ratio: s.Ratio, PValue: s.PValue, Needed: s.Needed,
-			Sources: make([]notify.SourceCount, len(s.Sources)), Terms: make([]notify.TermCount, len(s.Terms)),
-		},
 	}
-	for i, x := range s.Sources {
-		a.Spike.Sources[i] = notify.SourceCount{Source: x.Source, Count: x.Count}
-	}
-	for i, x := range s.Terms {
-		a.Spike.Terms[i] = notify.TermCount{Term: x.Term, Count: x.Count}
-	}
+	x := s.Spike
+	x.Sources, x.Terms = slices.Clone(x.Sources), slices.Clone(x.Terms)
+	a.Spike = &x
 	for _, st := range s.Stories {
 		art := notify.Article{
 			ID: st.ArticleID, URL: st.URL, Title: st.Title, Source: st.Source,

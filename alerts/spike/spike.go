@@ -33,6 +33,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/alerts/story"
 )
 
@@ -192,37 +193,22 @@ type Spike struct {
 	Topic     string    `json:"topic"`
 	TopicName string    `json:"topic_name,omitempty"`
 	At        time.Time `json:"at"`
-	// The window is (WindowStart, WindowEnd].
-	WindowStart time.Time `json:"window_start"`
-	WindowEnd   time.Time `json:"window_end"`
-	// Count is the stories counted in the window, each source's share capped (see the
-	// package documentation); Stories lists them all; Articles counts them with their copies.
-	Count    int `json:"count"`
-	Articles int `json:"articles"`
-	// Baseline is the number of stories expected in the window (at least MinBaseline), and
-	// Ratio is Count/Baseline.
-	Baseline float64 `json:"baseline"`
-	Ratio    float64 `json:"ratio"`
-	// PValue is the probability, under the baseline, of a count at least Count.
-	PValue float64 `json:"p_value"`
-	// Needed is the least count that would have fired.
-	Needed  int           `json:"needed"`
-	Sources []SourceCount `json:"sources"`
-	Terms   []TermCount   `json:"terms"`
-	Stories []Story       `json:"stories"`
+	// Spike holds the numbers of the alert's explanation: the window (WindowStart, WindowEnd];
+	// Count, the stories counted in it, each source's share capped (see the package
+	// documentation), with Articles counting them with their copies; Baseline, the stories
+	// expected in the window (at least MinBaseline), and Ratio = Count/Baseline; PValue, the
+	// probability under the baseline of a count at least Count; Needed, the least count that
+	// would have fired; the sources (copies included) and matched terms by stories.
+	notify.Spike
+	// Stories lists the window's stories, newest first.
+	Stories []Story `json:"stories"`
 }
 
 // SourceCount is how many of a spike's stories (copies included) a source carried.
-type SourceCount struct {
-	Source string `json:"source"`
-	Count  int    `json:"count"`
-}
+type SourceCount = notify.SourceCount
 
 // TermCount is how many of a spike's stories matched a query term.
-type TermCount struct {
-	Term  string `json:"term"`
-	Count int    `json:"count"`
-}
+type TermCount = notify.TermCount
 
 // Story is one story behind a spike: its first article in the detector's memory, and the
 // copies of it seen in the window.
@@ -285,7 +271,8 @@ func (d *Detector) Explain(topic string, now time.Time) (s Spike, fires bool) {
 	t, r := d.topics[topic], d.rules[topic]
 	if t == nil {
 		w := r.withDefaults().Window
-		return Spike{Topic: topic, TopicName: r.TopicName, At: now.UTC(), WindowStart: now.Add(-w).UTC(), WindowEnd: now.UTC()}, false
+		return Spike{Topic: topic, TopicName: r.TopicName, At: now.UTC(),
+			Spike: notify.Spike{WindowStart: now.Add(-w).UTC(), WindowEnd: now.UTC()}}, false
 	}
 	return t.evaluate(r, now, true)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/alerts/story"
 )
 
@@ -177,7 +178,8 @@ func (t *topicState) counted(s, e int64) float64 {
 func (t *topicState) evaluate(r Rule, now time.Time, always bool) (Spike, bool) {
 	r = r.withDefaults()
 	end, start := now.Unix(), now.Add(-r.Window).Unix()
-	s := Spike{Topic: r.Topic, TopicName: r.TopicName, At: now.UTC(), WindowStart: time.Unix(start, 0).UTC(), WindowEnd: time.Unix(end, 0).UTC()}
+	s := Spike{Topic: r.Topic, TopicName: r.TopicName, At: now.UTC(),
+		Spike: notify.Spike{WindowStart: time.Unix(start, 0).UTC(), WindowEnd: time.Unix(end, 0).UTC()}}
 	from, _ := slices.BinarySearchFunc(t.Stories, start+1, func(u unit, at int64) int { return cmp.Compare(u.At, at) })
 	to, _ := slices.BinarySearchFunc(t.Stories, end+1, func(u unit, at int64) int { return cmp.Compare(u.At, at) })
 	in := t.Stories[from:to]
@@ -232,14 +234,14 @@ func explain(s *Spike, in []unit) {
 	}
 	s.ID = spikeID(s.Topic, newest.ID)
 	for src, n := range sources {
-		s.Sources = append(s.Sources, SourceCount{src, n})
+		s.Sources = append(s.Sources, SourceCount{Source: src, Count: n})
 	}
 	slices.SortFunc(s.Sources, func(a, b SourceCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Source, b.Source))
 	})
 	s.Sources = s.Sources[:min(len(s.Sources), maxListed)]
 	for term, n := range terms {
-		s.Terms = append(s.Terms, TermCount{term, n})
+		s.Terms = append(s.Terms, TermCount{Term: term, Count: n})
 	}
 	slices.SortFunc(s.Terms, func(a, b TermCount) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Term, b.Term)) })
 	s.Terms = s.Terms[:min(len(s.Terms), maxTerms)]
