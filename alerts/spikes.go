@@ -40,8 +40,9 @@ type spikeState struct {
 
 // SpikeRunner connects a spike detector (alerts/spike) to the event log: it folds every match
 // event into the detector, checks the topics with a spike rule after each batch of matches
-// and every minute, and publishes their spikes as alerts. The detector learns every topic's
-// volume, with or without a rule, so that a rule added by a reload has a baseline at once.
+// and every minute, and publishes their spikes as alerts. Given a LearnOnly rule for every
+// topic without one, the detector learns every topic's volume, so that a rule added by a
+// reload has a baseline at once.
 //
 // Its state is saved in the state bucket with the position it covers; without one (first
 // start), the last spike.History of matches are read to learn the baselines before the first
@@ -54,12 +55,11 @@ type SpikeRunner struct {
 	m      *Metrics
 	silent Silencer
 
-	mu        sync.Mutex // guards det, rules and alerting: Run's goroutine and SetRules
+	mu        sync.Mutex // guards det and cooldown: Run's goroutine, SetRules and Volume
 	det       *spike.Detector
-	alerting  map[string]bool // topics with a spike rule
-	cooldown  time.Duration   // the longest cooldown of a rule
-	seq       uint64          // last match event observed
-	live      bool            // the detector has caught up with the stream once
+	cooldown  time.Duration // the longest cooldown of a rule
+	seq       uint64        // last match event observed
+	live      bool          // the detector has caught up with the stream once
 	pending   atomic.Uint64
 	saved     uint64
 	savedAt   time.Time
@@ -69,45 +69,37 @@ type SpikeRunner struct {
 	aborted bool
 }
 
-// NewSpikeRunner returns a runner for the spike rules; topics lists every configured topic.
-// A silenced topic's spikes are dropped (its cooldown still starts).
-func NewSpikeRunner(l StateLog, topics []string, rules []spike.Rule, s Silencer, m *Metrics, logger *slog.Logger, now func() time.Time) (*SpikeRunner, error) {
+// NewSpikeRunner returns a runner for the spike rules, LearnOnly ones for the topics without
+// a rule. A silenced topic's spikes are dropped (its cooldown still starts).
+func NewSpikeRunner(l StateLog, rules []spike.Rule, s Silencer, m *Metrics, logger *slog.Logger, now func() time.Time) (*SpikeRunner, error) {
 	r := &SpikeRunner{log: l, logger: logger.With("component", "spikes"), now: now, m: m, silent: s}
 	det, err := spike.NewDetector(nil)
 	if err != nil {
 		return nil, err
 	}
 	r.det = det
-	if err := r.SetRules(topics, rules); err != nil {
+	if err := r.SetRules(rules); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// SetRules replaces the rules (config reload). Topics without a spike rule are still
-// learnt, with the default parameters, but never alert.
-func (r *SpikeRunner) SetRules(topics []string, rules []spike.Rule) error {
-	all := make([]spike.Rule, 0, len(topics))
-	alerting := make(map[string]bool, len(rules))
+// SetRules replaces the rules (config reload).
+func (r *SpikeRunner) SetRules(rules []spike.Rule) error {
 	cooldown := spike.DefaultCooldown
 	for _, rule := range rules {
-		alerting[rule.Topic] = true
-		all = append(all, rule)
 		cooldown = max(cooldown, rule.Cooldown)
-	}
-	for _, t := range topics {
-		if !alerting[t] {
-			all = append(all, spike.Rule{Topic: t})
-		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.det.SetRules(all); err != nil {
+	if err := r.det.SetRules(rules); err != nil {
 		return err
 	}
-	r.alerting, r.cooldown = alerting, cooldown
-	for t := range alerting {
-		r.m.init(t, notify.KindSpike)
+	r.cooldown = cooldown
+	for _, rule := range rules {
+		if !rule.LearnOnly {
+			r.m.init(rule.Topic, notify.KindSpike)
+		}
 	}
 	return nil
 }
@@ -230,13 +222,9 @@ func (r *SpikeRunner) check(ctx context.Context) {
 	}
 	r.mu.Lock()
 	spikes := r.det.Check(r.now())
-	alerting := r.alerting
 	r.mu.Unlock()
 	fired := false
 	for _, s := range spikes {
-		if !alerting[s.Topic] {
-			continue
-		}
 		if r.silent != nil && r.silent.Silenced(s.Topic, s.At) {
 			r.logger.Info("spike silenced", "topic", s.Topic, "stories", s.Count)
 			continue

@@ -122,9 +122,9 @@ func TestSpikeRunnerAcrossRestarts(t *testing.T) {
 		history = append(history, storyMatch("q", fmt.Sprintf("q%d", i), "other", w.title(), at))
 	}
 	publishAll(t, c, history)
-	rules := []spike.Rule{{Topic: "k", TopicName: "Kursk"}}
+	rules := []spike.Rule{{Topic: "k", TopicName: "Kursk"}, {Topic: "q", LearnOnly: true}}
 	start := func() (*alerts.SpikeRunner, *bg) {
-		r, err := alerts.NewSpikeRunner(c, []string{"k", "q"}, rules, nil, alerts.NewMetrics(prometheus.NewRegistry()), quiet(), clk.now)
+		r, err := alerts.NewSpikeRunner(c, rules, nil, alerts.NewMetrics(prometheus.NewRegistry()), quiet(), clk.now)
 		if err != nil {
 			t.Fatal(err)
 		}

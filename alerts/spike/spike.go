@@ -74,6 +74,9 @@ type Rule struct {
 	// Location is the time zone whose clock the baseline follows ("every morning" is a
 	// local morning, also across daylight saving changes); nil is UTC.
 	Location *time.Location
+	// LearnOnly learns the topic's volume without ever firing: a topic without a spike rule
+	// has a baseline as soon as one is added, and Explain shows its volume meanwhile.
+	LearnOnly bool
 }
 
 // ErrRule reports an invalid rule.
@@ -243,6 +246,9 @@ func (d *Detector) Check(now time.Time) []Spike {
 	for _, id := range ids {
 		t, r := d.topics[id], d.rules[id]
 		t.prune(now, r.Window)
+		if r.LearnOnly {
+			continue
+		}
 		if s, ok := t.evaluate(r, now, false); ok {
 			t.LastFired = now.Unix()
 			out = append(out, s)

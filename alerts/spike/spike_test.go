@@ -506,3 +506,28 @@ func TestBackfill(t *testing.T) {
 		t.Errorf("re-derived history counted: %d stories, was %d", after, before)
 	}
 }
+
+// A LearnOnly topic learns its volume but never fires; once a rule replaces it, the history
+// learnt meanwhile lets it fire on the next surge at once.
+func TestLearnOnly(t *testing.T) {
+	s := newSeries(14, 8)
+	surge := t0.Add(14 * 24 * time.Hour)
+	obs := append(s.poisson(t0, surge, 4, flat(4)), s.burst(surge, 40*time.Minute, 40, "w1", "w2", "w3", "w4")...)
+	d := detector(t, Rule{Topic: "t", LearnOnly: true})
+	if got := run(d, obs, t0, surge.Add(time.Hour), 5*time.Minute); len(got) != 0 {
+		t.Fatalf("a LearnOnly topic fired: %v", when(got))
+	}
+	if v, _ := d.Explain("t", surge.Add(40*time.Minute)); v.Count < v.Needed || v.Baseline < 3 {
+		t.Errorf("Explain of a learnt topic: %+v", v.Spike)
+	}
+	if err := d.SetRules([]Rule{{Topic: "t"}}); err != nil {
+		t.Fatal(err)
+	}
+	later := surge.Add(12 * time.Hour)
+	for _, o := range s.burst(later, 40*time.Minute, 40, "w1", "w2", "w3", "w4") {
+		d.Observe(o)
+	}
+	if got := d.Check(later.Add(40 * time.Minute)); len(got) != 1 {
+		t.Errorf("the rule that replaced LearnOnly: spikes %v", when(got))
+	}
+}

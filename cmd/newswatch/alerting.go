@@ -28,22 +28,28 @@ func rulesFrom(cfg *config.Config) []alerts.Rule {
 	return rules
 }
 
-// spikeRulesFrom returns the config's spike rules and every topic id (the detector learns
-// the volume of all of them).
-func spikeRulesFrom(cfg *config.Config) (topics []string, rules []spike.Rule) {
+// spikeRulesFrom returns the config's spike rules, and a LearnOnly rule for every other topic
+// (the detector learns the volume of all of them).
+func spikeRulesFrom(cfg *config.Config) []spike.Rule {
 	names := topicNames(cfg)
-	for _, t := range cfg.Topics {
-		topics = append(topics, t.ID)
-	}
+	byTopic := map[string]spike.Rule{}
 	for _, a := range cfg.Alerts {
 		if a.Kind == notify.KindSpike {
-			rules = append(rules, spike.Rule{
+			byTopic[a.Topic] = spike.Rule{
 				Topic: a.Topic, TopicName: names[a.Topic], Window: a.Window, Threshold: a.Threshold,
 				MinSources: a.MinSources, Cooldown: a.Cooldown, Location: a.Location(),
-			})
+			}
 		}
 	}
-	return topics, rules
+	rules := make([]spike.Rule, 0, len(cfg.Topics))
+	for _, t := range cfg.Topics {
+		r, ok := byTopic[t.ID]
+		if !ok {
+			r = spike.Rule{Topic: t.ID, TopicName: t.Name, LearnOnly: true}
+		}
+		rules = append(rules, r)
+	}
+	return rules
 }
 
 func digestRulesFrom(cfg *config.Config) []alerts.DigestRule {

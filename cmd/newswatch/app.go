@@ -112,8 +112,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	}
 	a.alertRun = alerts.NewRunner(a.conn, rulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now)
 	a.alertRun.UseStories(&storyIndex{p: a.stories, proj: storiesProj, log: a.log.With("component", "alerts")})
-	topicIDs, spikeRules := spikeRulesFrom(cfg)
-	if a.spikeRun, err = alerts.NewSpikeRunner(a.conn, topicIDs, spikeRules, a.silences, alertMetrics, a.log, deps.Now); err != nil {
+	if a.spikeRun, err = alerts.NewSpikeRunner(a.conn, spikeRulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now); err != nil {
 		return nil, err
 	}
 	storiesReady := func() bool {
@@ -255,8 +254,7 @@ func (a *App) Reload(cfg *config.Config) error {
 	if err := a.deriver.Update(topicList(cfg)); err != nil {
 		return err
 	}
-	topicIDs, spikeRules := spikeRulesFrom(cfg)
-	if err := a.spikeRun.SetRules(topicIDs, spikeRules); err != nil {
+	if err := a.spikeRun.SetRules(spikeRulesFrom(cfg)); err != nil {
 		return err
 	}
 	if err := a.digestRun.SetRules(digestRulesFrom(cfg)); err != nil {

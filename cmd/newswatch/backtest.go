@@ -32,7 +32,6 @@ type backtest struct {
 	engine    *alerts.Engine
 	stories   *stories.Projection
 	det       *spike.Detector
-	alerting  map[string]bool
 	digests   []alerts.DigestRule
 	scheds    []*digest.Scheduler
 	silences  *alerts.Silences
@@ -50,27 +49,16 @@ func (x backtestStories) StoryOf(topic, articleID string, _ uint64) string {
 }
 
 func newBacktest(cfg *config.Config) (*backtest, error) {
-	rules := rulesFrom(cfg)
-	topicIDs, spikeRules := spikeRulesFrom(cfg)
-	digestRules := digestRulesFrom(cfg)
-	if len(rules)+len(spikeRules)+len(digestRules) == 0 {
+	rules, spikeRules, digestRules := rulesFrom(cfg), spikeRulesFrom(cfg), digestRulesFrom(cfg)
+	if len(rules)+len(digestRules) == 0 && !slices.ContainsFunc(spikeRules, func(r spike.Rule) bool { return !r.LearnOnly }) {
 		return nil, errors.New("no alert rules in the config")
 	}
-	b := &backtest{stories: stories.New(), alerting: map[string]bool{}, digests: digestRules}
+	b := &backtest{stories: stories.New(), digests: digestRules}
 	b.silences = alerts.NewSilences(configSilences(cfg), time.Now)
 	b.engine = alerts.NewEngine(rules, b.silences)
 	b.engine.UseStories(backtestStories{b.stories})
-	all := slices.Clone(spikeRules)
-	for _, r := range spikeRules {
-		b.alerting[r.Topic] = true
-	}
-	for _, t := range topicIDs {
-		if !b.alerting[t] {
-			all = append(all, spike.Rule{Topic: t})
-		}
-	}
 	var err error
-	if b.det, err = spike.NewDetector(all); err != nil {
+	if b.det, err = spike.NewDetector(spikeRules); err != nil {
 		return nil, err
 	}
 	for _, r := range digestRules {
@@ -126,7 +114,7 @@ func (b *backtest) finish(end time.Time) {
 
 func (b *backtest) checkSpikes(at time.Time) {
 	for _, s := range b.det.Check(at) {
-		if b.alerting[s.Topic] && !b.silences.Silenced(s.Topic, s.At) {
+		if !b.silences.Silenced(s.Topic, s.At) {
 			b.fired = append(b.fired, s.Alert())
 		}
 	}
