@@ -69,21 +69,39 @@ func (r *Runner) UseStories(x StoryIndex) {
 
 // Run restores state and fires alerts until ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
+	return followMatches(ctx, r.log, r.logger, "alert engine", r)
+}
+
+// matchFollower is a runner fed by the match stream: the alert engine and the spike detector.
+type matchFollower interface {
+	// restore reads the runner's state and returns the match sequence to follow after.
+	restore(ctx context.Context) (uint64, error)
+	observe(ctx context.Context) func(data []byte, seq, pending uint64)
+	// tick runs when wake's time passes with no match.
+	tick(ctx context.Context)
+	wake() time.Time
+	// resume is where to follow again after the consumer was lost.
+	resume() uint64
+	// stop saves what must survive the shutdown.
+	stop(ctx context.Context)
+}
+
+// followMatches restores a runner's state (retrying while the log is unreachable), then feeds
+// it match events until ctx ends, following again after a lost consumer.
+func followMatches(ctx context.Context, l Log, logger *slog.Logger, what string, f matchFollower) error {
 	var after uint64
-	if !untilRestored(ctx, r.logger, func() (err error) { after, err = r.restore(ctx); return err }) {
+	if !untilRestored(ctx, logger, func() (err error) { after, err = f.restore(ctx); return err }) {
 		return nil
 	}
 	for {
-		err := r.log.Follow(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, after,
-			r.observe(ctx), func() { r.fireDue(ctx) }, r.nextDue)
+		err := l.Follow(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, after,
+			f.observe(ctx), func() { f.tick(ctx) }, f.wake)
 		if ctx.Err() != nil {
-			r.saveCheckpoint(context.WithoutCancel(ctx), true)
+			f.stop(context.WithoutCancel(ctx))
 			return nil
 		}
-		r.logger.Warn("alert engine lost its consumer; resuming", "error", err)
-		r.mu.Lock()
-		after = r.engine.Resume()
-		r.mu.Unlock()
+		logger.Warn(what+" lost its consumer; resuming", "error", err)
+		after = f.resume()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -92,7 +110,17 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-func (r *Runner) nextDue() time.Time {
+func (r *Runner) tick(ctx context.Context) { r.fireDue(ctx) }
+func (r *Runner) stop(ctx context.Context) { r.saveCheckpoint(ctx, true) }
+
+func (r *Runner) resume() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.engine.Resume()
+}
+
+// wake is when the next pending group falls due.
+func (r *Runner) wake() time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.engine.NextDue()

@@ -121,27 +121,16 @@ func (r *SpikeRunner) Lag() uint64 { return r.pending.Load() }
 
 // Run restores the state, then follows matches and fires spikes until ctx ends.
 func (r *SpikeRunner) Run(ctx context.Context) error {
-	var after uint64
-	if !untilRestored(ctx, r.logger, func() (err error) { after, err = r.restore(ctx); return err }) {
-		return nil
-	}
-	for {
-		err := r.log.Follow(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, after,
-			r.observe(ctx), func() { r.check(ctx) }, r.wake)
-		if ctx.Err() != nil {
-			r.save(context.WithoutCancel(ctx), true)
-			return nil
-		}
-		r.logger.Warn("spike detector lost its consumer; resuming", "error", err)
-		r.mu.Lock()
-		after = r.seq
-		r.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
+	return followMatches(ctx, r.log, r.logger, "spike detector", r)
+}
+
+func (r *SpikeRunner) tick(ctx context.Context) { r.check(ctx) }
+func (r *SpikeRunner) stop(ctx context.Context) { r.save(ctx, true) }
+
+func (r *SpikeRunner) resume() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seq
 }
 
 func (r *SpikeRunner) restore(ctx context.Context) (uint64, error) {
