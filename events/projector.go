@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,7 +54,9 @@ type Projector struct {
 	subjects []string
 	log      *slog.Logger
 
-	applied  atomic.Uint64 // last applied stream sequence
+	applied  atomic.Uint64 // last applied stream sequence; set with setApplied
+	waitMu   sync.Mutex
+	waiters  chan struct{} // closed when applied moves, for WaitApplied; nil when nobody waits
 	saved    atomic.Uint64 // sequence of the last saved snapshot
 	version  string        // version of the state (only the Run goroutine touches it)
 	shown    atomic.Value  // version, for readers on other goroutines
@@ -95,6 +98,46 @@ func (p *Projector) Version() string {
 
 // Applied is the stream sequence of the last applied event.
 func (p *Projector) Applied() uint64 { return p.applied.Load() }
+
+// setApplied records the last applied sequence and wakes WaitApplied callers.
+func (p *Projector) setApplied(seq uint64) {
+	p.applied.Store(seq)
+	p.waitMu.Lock()
+	if p.waiters != nil {
+		close(p.waiters)
+		p.waiters = nil
+	}
+	p.waitMu.Unlock()
+}
+
+// WaitApplied waits until the projection has applied the event at stream sequence seq (or a
+// later one), at most timeout; false when the time ran out. Readers that must see the effect
+// of a given event (the alert engine asking which story a match joined) call it first.
+func (p *Projector) WaitApplied(seq uint64, timeout time.Duration) bool {
+	var timer <-chan time.Time
+	for p.applied.Load() < seq {
+		p.waitMu.Lock()
+		if p.waiters == nil {
+			p.waiters = make(chan struct{})
+		}
+		ch := p.waiters
+		p.waitMu.Unlock()
+		if p.applied.Load() >= seq { // applied between the check and the channel
+			return true
+		}
+		if timer == nil {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-ch:
+		case <-timer:
+			return p.applied.Load() >= seq
+		}
+	}
+	return true
+}
 
 // CaughtUp reports whether the projection has applied everything that was in the stream when
 // it last looked.
@@ -139,7 +182,7 @@ func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
 		live = nil
 	}
 	if live != nil {
-		p.applied.Store(live.Seq)
+		p.setApplied(live.Seq)
 		p.saved.Store(live.Seq)
 		p.version = live.Version
 		p.shown.Store(live.Version)
@@ -216,7 +259,7 @@ func (p *Projector) switchTo(ctx context.Context, kv jetstream.KeyValue, next sn
 		p.log.Error("rebuilt projection unreadable; keeping the live one", "version", next.Version, "error", err)
 		return
 	}
-	p.applied.Store(next.Seq)
+	p.setApplied(next.Seq)
 	p.saved.Store(0)
 	p.version = next.Version
 	p.shown.Store(next.Version)
@@ -295,7 +338,7 @@ func (p *Projector) apply(data []byte, seq uint64) {
 	if err := p.proj.Apply(data, seq); err != nil {
 		p.log.Warn("event skipped", "stream_seq", seq, "error", err)
 	}
-	p.applied.Store(seq)
+	p.setApplied(seq)
 }
 
 func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {

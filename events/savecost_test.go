@@ -37,3 +37,34 @@ func TestCostlySavesAreSpaced(t *testing.T) {
 		t.Errorf("%d saves in four seconds of live events with 300 ms saves, want 1 or 2", n)
 	}
 }
+
+// WaitApplied returns as soon as the projection has applied an event, and gives up after its
+// timeout on one that never comes.
+func TestWaitApplied(t *testing.T) {
+	c := connect(t, t.TempDir())
+	defer c.Close()
+	p, _ := runProjector(t, c, newBulky(16, 2), quietLog())
+	seq := publishPolls(t, c, 3)
+	if !p.WaitApplied(seq, 10*time.Second) || p.Applied() < seq {
+		t.Fatalf("WaitApplied(%d) returned with %d applied", seq, p.Applied())
+	}
+	done := make(chan bool)
+	go func() { done <- p.WaitApplied(seq+1, 10*time.Second) }()
+	time.Sleep(50 * time.Millisecond)
+	next := publishPolls(t, c, 1)
+	select {
+	case ok := <-done:
+		if !ok || p.Applied() < next {
+			t.Errorf("WaitApplied(%d) = %v with %d applied", seq+1, ok, p.Applied())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitApplied did not wake up when the event was applied")
+	}
+	start := time.Now()
+	if p.WaitApplied(next+100, 100*time.Millisecond) {
+		t.Error("WaitApplied for an event that never comes returned true")
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Errorf("WaitApplied timed out after %v, want 100ms", d)
+	}
+}

@@ -87,17 +87,10 @@ type storyIndex struct {
 const storyWait = 2 * time.Second
 
 func (x *storyIndex) StoryOf(topic, articleID string, seq uint64) string {
-	if x.proj.Applied() < seq && time.Now().UnixNano() >= x.behindUntil.Load() {
-		deadline := time.Now().Add(storyWait)
-		for x.proj.Applied() < seq {
-			if time.Now().After(deadline) {
-				x.log.Warn("stories projection behind; alerting without story grouping for 30s",
-					"stream_seq", seq, "applied", x.proj.Applied())
-				x.behindUntil.Store(time.Now().Add(30 * time.Second).UnixNano())
-				break
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
+	if time.Now().UnixNano() >= x.behindUntil.Load() && !x.proj.WaitApplied(seq, storyWait) {
+		x.log.Warn("stories projection behind; alerting without story grouping for 30s",
+			"stream_seq", seq, "applied", x.proj.Applied())
+		x.behindUntil.Store(time.Now().Add(30 * time.Second).UnixNano())
 	}
 	id, _ := x.p.StoryID(topic, articleID)
 	return id
