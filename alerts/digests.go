@@ -28,6 +28,16 @@ type DigestRule struct {
 
 func (r DigestRule) key() string { return r.Topic + " " + r.Schedule }
 
+// Alert builds the rule's digest of the period [start, end) from the topic's stories, fired
+// at now; false when the period is empty and the rule does not send empty digests.
+func (r DigestRule) Alert(src StorySource, start, end, now time.Time) (notify.Alert, bool) {
+	d := digest.Build(r.Topic, src.Stories(r.Topic, 0), start, end, r.Top)
+	if d.Empty() && !r.SendEmpty {
+		return notify.Alert{}, false
+	}
+	return d.Alert(r.TopicName, r.Schedule, now), true
+}
+
 // StorySource lists a topic's stories: the topic_stories projection.
 type StorySource interface {
 	Stories(topic string, limit int) []stories.Story
@@ -236,8 +246,8 @@ func (r *DigestRunner) sendRule(ctx context.Context, rule DigestRule) time.Time 
 // send builds and publishes one digest; false if ctx ended before it was stored.
 func (r *DigestRunner) send(ctx context.Context, rule DigestRule, start, end time.Time) bool {
 	r.waitReady(ctx)
-	d := digest.Build(rule.Topic, r.stories.Stories(rule.Topic, 0), start, end, rule.Top)
-	if d.Empty() && !rule.SendEmpty {
+	a, ok := rule.Alert(r.stories, start, end, r.now())
+	if !ok {
 		r.logger.Info("digest skipped: no stories in the period", "topic", rule.Topic, "since", start, "until", end)
 		return true
 	}
@@ -245,12 +255,11 @@ func (r *DigestRunner) send(ctx context.Context, rule DigestRule, start, end tim
 		r.logger.Info("digest silenced", "topic", rule.Topic, "since", start, "until", end)
 		return true
 	}
-	a := d.Alert(rule.TopicName, rule.Schedule, r.now())
 	if !publish(ctx, r.log, r.logger, a, 0) {
 		return false
 	}
 	r.m.firedOne(a.Topic, a.Kind)
-	r.logger.Info("digest sent", "topic", rule.Topic, "alert", a.ID, "since", start, "until", end, "stories", d.TotalStories)
+	r.logger.Info("digest sent", "topic", rule.Topic, "alert", a.ID, "since", start, "until", end, "stories", a.Digest.TotalStories)
 	return true
 }
 

@@ -93,9 +93,8 @@ func (b *backtest) advance(now time.Time) {
 			if !ok {
 				break
 			}
-			d := digest.Build(r.Topic, b.stories.Stories(r.Topic, 0), start, end, r.Top)
-			if !(d.Empty() && !r.SendEmpty) && !b.silences.Silenced(r.Topic, end) {
-				b.fired = append(b.fired, d.Alert(r.TopicName, r.Schedule, end))
+			if a, ok := r.Alert(b.stories, start, end, end); ok && !b.silences.Silenced(r.Topic, end) {
+				b.fired = append(b.fired, a)
 			}
 			s.Sent(end)
 		}
