@@ -4,7 +4,6 @@ import (
 	"os"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/newswatch/newswatch/events"
 )
@@ -39,16 +38,7 @@ func TestParseMatchTermsView(t *testing.T) {
 // BenchmarkParseMatchViews compares the two read-model views: summaries decode the slim
 // one, stories the one with matched terms.
 func BenchmarkParseMatchViews(b *testing.B) {
-	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	m := events.Match{Topic: "dprk-russia", QueryVersion: "0123456789ab", ArticleID: "3f1c0d6a9b2e4c7d8e9f0a1b2c3d4e5f",
-		ArticleSeq: 123456, URL: "https://www.example.com/world/2026/nov/25/some-long-headline-slug", Title: "Russian troops wounded in Ukraine sent to North Korean sanatoriums",
-		Summary: "Hundreds of Russian soldiers have been sent to North Korea for rehabilitation, the ambassador in Pyongyang said, in the latest sign of growing military ties.",
-		Source:  "guardian-world", PublishedAt: t0, FirstSeenAt: t0, MatchedAt: t0,
-		Matched: []events.MatchedTerm{{Term: "North Korea", Field: "title"}, {Term: "russia*", Field: "title"}, {Term: "troops", Field: "title"}}}
-	out, err := events.MatchMessage(m)
-	if err != nil {
-		b.Fatal(err)
-	}
+	out := benchMatch(b)
 	b.Run("MatchView", func(b *testing.B) {
 		b.SetBytes(int64(len(out.Data)))
 		for b.Loop() {
