@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
+	"github.com/newswatch/newswatch/projections/stories"
 )
 
 // dated is a feed item with its publication time.
@@ -39,6 +40,20 @@ func headline(rng *rand.Rand) string {
 		parts = append(parts, string(b))
 	}
 	return strings.Join(parts, " ")
+}
+
+// topicView is GET /api/v1/topics/{id} with the parts the stories, spikes and trends fill in.
+type topicView struct {
+	Stories  []stories.Story   `json:"stories"`
+	Trending []json.RawMessage `json:"trending"`
+	Volume   *notify.Spike     `json:"volume"`
+}
+
+func (r *running) topic(t *testing.T, id string) topicView {
+	t.Helper()
+	var v topicView
+	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics/"+id, &v)
+	return v
 }
 
 func kindOf(as []notify.Alert, kind string) []notify.Alert {
@@ -121,11 +136,7 @@ notify:
 		t.Errorf("newswatch_alerts_fired_total{kind=spike} = %v", n)
 	}
 	// The topic summary shows the volume against the usual, as the detector sees it now.
-	var sum struct {
-		Volume *notify.Spike `json:"volume"`
-	}
-	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics/kursk", &sum)
-	if v := sum.Volume; v == nil || v.Count < v.Needed || v.Baseline < 0.5 || v.Baseline > 3 || v.WindowEnd.Sub(v.WindowStart) != time.Hour {
+	if v := r.topic(t, "kursk").Volume; v == nil || v.Count < v.Needed || v.Baseline < 0.5 || v.Baseline > 3 || v.WindowEnd.Sub(v.WindowStart) != time.Hour {
 		t.Errorf("topic volume %+v", v)
 	}
 	r.stop()
@@ -196,16 +207,7 @@ notify:
 	}
 	// The topic summary lists the same story with its two outlets, and (a young topic) no
 	// trending terms yet.
-	var sum struct {
-		Stories []struct {
-			ID      string `json:"id"`
-			Outlets []struct {
-				Source string `json:"source"`
-			} `json:"outlets"`
-		} `json:"stories"`
-		Trending []json.RawMessage `json:"trending"`
-	}
-	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics/dprk-russia", &sum)
+	sum := r.topic(t, "dprk-russia")
 	found := false
 	for _, st := range sum.Stories {
 		found = found || (st.ID == top.Story && len(st.Outlets) == 2)
@@ -263,18 +265,7 @@ func TestStoryAcrossOutletsEndToEnd(t *testing.T) {
 			entries[art.Story] = append(entries[art.Story], art)
 		}
 	}
-	var sum struct {
-		Stories []struct {
-			ID      string `json:"id"`
-			Title   string `json:"title"`
-			Outlets []struct {
-				Source     string `json:"source"`
-				LagSeconds int64  `json:"lag_seconds"`
-			} `json:"outlets"`
-		} `json:"stories"`
-	}
-	base := "http://" + r.app.HTTPAddr() + "/api/v1/topics/dprk-russia"
-	getJSON(t, base, &sum)
+	sum := r.topic(t, "dprk-russia")
 	if len(sum.Stories) != 2 {
 		t.Fatalf("%d stories, want 2: %+v", len(sum.Stories), sum.Stories)
 	}
@@ -298,8 +289,7 @@ func TestStoryAcrossOutletsEndToEnd(t *testing.T) {
 	if got := hook.alerts(); len(got) != before {
 		t.Errorf("a later rewrite fired %+v", got[before:])
 	}
-	getJSON(t, base, &sum)
-	for _, st := range sum.Stories {
+	for _, st := range r.topic(t, "dprk-russia").Stories {
 		if st.ID == kursk.ID && len(st.Outlets) != 5 {
 			t.Errorf("after the fifth outlet: %+v", st)
 		}

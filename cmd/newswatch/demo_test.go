@@ -25,15 +25,7 @@ func TestDemoAsReadmeSays(t *testing.T) {
 		t.Errorf("%v duplicates, want 1", n)
 	}
 	r.waitCount(t, "dprk-russia", 3)
-	var sum struct {
-		Stories []struct {
-			ID      string `json:"id"`
-			Outlets []struct {
-				Source string `json:"source"`
-			} `json:"outlets"`
-		} `json:"stories"`
-	}
-	getJSON(t, "http://"+r.app.HTTPAddr()+"/api/v1/topics/dprk-russia", &sum)
+	sum := r.topic(t, "dprk-russia")
 	outlets := map[int]int{}
 	for _, st := range sum.Stories {
 		outlets[len(st.Outlets)]++
