@@ -146,14 +146,15 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		if err != nil {
 			return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 		}
-		a.httpSrv = &http.Server{
-			Handler: api.New(api.Options{
-				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
-				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
-				Logger: a.log.With("component", "api"),
-			}),
-			ReadHeaderTimeout: 10 * time.Second,
+		handler, err := a.page(api.New(api.Options{
+			Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
+			Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
+			Logger: a.log.With("component", "api"),
+		}))
+		if err != nil {
+			return nil, err
 		}
+		a.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
