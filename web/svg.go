@@ -11,23 +11,35 @@ import (
 // Charts are inline SVG drawn on the server: no script, no library, and they scale with the
 // page. Each one has a text alternative (role="img" with an aria-label).
 
-// sparkline draws counts as a line over the usual as a dashed line.
+// sparkline draws counts as a line over the usual as a dashed line, two units a point.
 func sparkline(counts []int, usual []float64, label string) template.HTML {
-	const w, h = 120.0, 24.0
+	const h = 24.0
+	w := float64(2 * max(len(counts)-1, 1))
 	top := 1.0
 	for i, c := range counts {
 		top = max(top, float64(c), usual[i])
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="spark" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-label="%s">`, w, h+2, w, h+2, html.EscapeString(label))
+	// One path per line in whole units, flat stretches as one horizontal move: a quiet
+	// topic's line is a few bytes, a busy one's a few hundred.
 	line := func(class string, v func(i int) float64) {
-		fmt.Fprintf(&b, `<polyline class="%s" points="`, class)
-		for i := range counts {
-			x := 0.0
-			if len(counts) > 1 {
-				x = float64(i) * w / float64(len(counts)-1)
+		y := func(i int) int { return int(1 + h - v(i)/top*h + 0.5) }
+		fmt.Fprintf(&b, `<path class="%s" d="M0 %d`, class, y(0))
+		run := 0
+		for i := 1; i < len(counts); i++ {
+			if y(i) == y(i-1) {
+				run += 2
+				continue
 			}
-			fmt.Fprintf(&b, "%.0f,%.1f ", x, 1+h-v(i)/top*h)
+			if run > 0 {
+				fmt.Fprintf(&b, "h%d", run)
+				run = 0
+			}
+			fmt.Fprintf(&b, "L%d %d", 2*i, y(i))
+		}
+		if run > 0 {
+			fmt.Fprintf(&b, "h%d", run)
 		}
 		b.WriteString(`"/>`)
 	}
