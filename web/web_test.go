@@ -29,7 +29,9 @@ var now = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 // detectorVolume serves a spike detector's series at a fixed time.
 type detectorVolume struct{ d *spike.Detector }
 
-func (v detectorVolume) Series(topic string, hours int) spike.Series { return v.d.Series(topic, now, hours) }
+func (v detectorVolume) Series(topic string, hours int) spike.Series {
+	return v.d.Series(topic, now, hours)
+}
 
 type noFeeds struct{ list []feedhealth.Feed }
 
@@ -200,4 +202,3 @@ func TestPagesRefuseStateChanges(t *testing.T) {
 		}
 	}
 }
-
