@@ -119,7 +119,7 @@ func timeline(st storyView) template.HTML {
 		fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.0f" r="6"><title>%s %s: %s</title></circle>`,
 			x, y, html.EscapeString(a.Source), a.At.UTC().Format("15:04"), html.EscapeString(a.Title))
 	}
-	fmt.Fprintf(&b, `<text x="%g" y="%g">%s</text><text x="%g" y="%g" class="top">+%s</text></svg>`,
-		label+8, h-2, first.UTC().Format("2 Jan 15:04"), w-8, h-2, span.Round(time.Minute))
+	fmt.Fprintf(&b, `<text x="%g" y="%g">%s</text><text x="%g" y="%g" class="top">%s</text></svg>`,
+		label+8, h-2, first.UTC().Format("2 Jan 15:04"), w-8, h-2, lag(int64(span.Seconds())))
 	return template.HTML(b.String())
 }

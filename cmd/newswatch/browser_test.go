@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -166,6 +167,16 @@ func (b *browser) checkA11y(t *testing.T, name string) {
 	}
 }
 
+// colorScheme sets the system colour scheme the page sees (prefers-color-scheme).
+func (b *browser) colorScheme(t *testing.T, scheme string) {
+	t.Helper()
+	_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+	if err != nil {
+		t.Fatalf("emulate %s colour scheme: %v", scheme, err)
+	}
+}
+
 // consoleErrors returns and forgets the console errors seen so far.
 func (b *browser) consoleErrors() []string {
 	b.mu.Lock()
@@ -175,14 +186,17 @@ func (b *browser) consoleErrors() []string {
 	return out
 }
 
-// visit loads a page on a desktop and a phone screen, saves both screenshots, runs axe-core
-// on both and fails on any console error.
+// visit loads a page on a desktop and a phone screen in the light scheme and on a desktop in
+// the dark one, saves the screenshots, runs axe-core on each (colour contrast included) and
+// fails on any console error.
 func (b *browser) visit(t *testing.T, name, path string, ready string) {
 	t.Helper()
 	for _, vp := range []struct {
 		suffix        string
 		width, height int64
-	}{{"desktop", 1920, 1080}, {"phone", 375, 812}} {
+		scheme        string
+	}{{"desktop", 1920, 1080, "light"}, {"phone", 375, 812, "light"}, {"dark", 1920, 1080, "dark"}} {
+		b.colorScheme(t, vp.scheme)
 		b.open(t, path, vp.width, vp.height)
 		if ready != "" {
 			b.waitJS(t, name+" ready", ready, 15*time.Second)
@@ -196,6 +210,7 @@ func (b *browser) visit(t *testing.T, name, path string, ready string) {
 		b.shoot(t, name+"-"+vp.suffix)
 		b.checkA11y(t, name+" ("+vp.suffix+")")
 	}
+	b.colorScheme(t, "light")
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors on %s:\n%s", name, strings.Join(errs, "\n"))
 	}
