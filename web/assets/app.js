@@ -19,7 +19,8 @@
 
   function clock(iso) {
     const d = new Date(iso);
-    return d.toUTCString().replace(/^\w+, /, "").replace(/:\d\d GMT$/, " UTC").replace(/ (\d{4}) /, " ");
+    // As the server writes it: "2 Dec 15:04 UTC".
+    return d.toUTCString().replace(/^\w+, 0?/, "").replace(/:\d\d GMT$/, " UTC").replace(/ (\d{4}) /, " ");
   }
 
   // api sends a JSON request to the API; with http.token set it carries the token the user
