@@ -48,8 +48,7 @@ func newCorpus(log ArticleLog, now func() time.Time, lg *slog.Logger) *corpus {
 
 var articleSubjects = []string{events.ArticleSubjectPrefix + "*"}
 
-// Recent returns the articles first seen in the last days (at most maxDays), oldest first.
-// The slice is shared: callers must not change it.
+// Recent returns the articles first seen in the last days (at most maxDays), in stream order.
 func (c *corpus) Recent(ctx context.Context, days int) ([]events.Article, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -60,11 +59,14 @@ func (c *corpus) Recent(ctx context.Context, days int) ([]events.Article, error)
 		}
 	}
 	cutoff := now.Add(-time.Duration(days) * 24 * time.Hour)
-	i := 0
-	for i < len(c.arts) && c.arts[i].FirstSeenAt.Before(cutoff) {
-		i++
+	// Stream order is nearly, not exactly, first-seen order (feeds are polled concurrently).
+	out := make([]events.Article, 0, len(c.arts))
+	for _, a := range c.arts {
+		if !a.FirstSeenAt.Before(cutoff) {
+			out = append(out, a)
+		}
 	}
-	return c.arts[i:len(c.arts):len(c.arts)], nil
+	return out, nil
 }
 
 func (c *corpus) refresh(ctx context.Context, now time.Time) error {
@@ -90,8 +92,7 @@ func (c *corpus) refresh(ctx context.Context, now time.Time) error {
 		}
 		c.arts = append(c.arts, a)
 		if len(c.arts) >= 2*maxArticles {
-			// a new array: slices handed out by Recent still read the old one
-			c.arts = append([]events.Article(nil), c.arts[len(c.arts)-maxArticles:]...)
+			c.arts = append(c.arts[:0], c.arts[len(c.arts)-maxArticles:]...)
 		}
 		return nil
 	})

@@ -60,10 +60,13 @@ func (s *server) feeds(w http.ResponseWriter, r *http.Request) {
 		conf[f.ID] = f
 	}
 	perFeed := map[string]int{}
-	cadence := false
+	days := 0.0 // the days the stored articles cover
 	if s.corpus != nil {
 		if arts, err := s.corpus.Recent(r.Context(), cadenceDays); err == nil {
-			cadence = true
+			days = cadenceDays
+			if len(arts) >= maxArticles { // capped: they cover less than the week
+				days = max(s.o.Now().Sub(arts[0].FirstSeenAt).Hours()/24, 1.0/24)
+			}
 			for _, a := range arts {
 				perFeed[a.FeedID]++
 			}
@@ -72,8 +75,8 @@ func (s *server) feeds(w http.ResponseWriter, r *http.Request) {
 	for _, f := range s.o.Feeds.List() {
 		c := conf[f.ID]
 		row := feedRow{Feed: f, Name: c.Name, Schedule: c.Schedule, PerDay: -1}
-		if cadence {
-			row.PerDay = float64(perFeed[f.ID]) / cadenceDays
+		if days > 0 {
+			row.PerDay = float64(perFeed[f.ID]) / days
 		}
 		if sched, err := cron.ParseStandard(c.Schedule); err == nil {
 			// The poller adds a little jitter per feed: this is the schedule's time.

@@ -26,8 +26,9 @@
   // api sends a JSON request to the API; with http.token set it carries the token the user
   // typed (kept for this tab only).
   async function api(method, url, body) {
-    const headers = { "Accept": "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    // Every state change says it is JSON, with or without a body: the API refuses the
+    // content types a cross-site form can send.
+    const headers = { "Accept": "application/json", "Content-Type": "application/json" };
     const token = sessionStorage.getItem("newswatch-token");
     if (token) headers["Authorization"] = "Bearer " + token;
     const resp = await fetch(url, {
