@@ -22,6 +22,8 @@ import (
 	"github.com/newswatch/newswatch/projections/feedhealth"
 	"github.com/newswatch/newswatch/projections/stories"
 	"github.com/newswatch/newswatch/projections/summaries"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 var now = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
@@ -200,5 +202,34 @@ func TestPagesRefuseStateChanges(t *testing.T) {
 		if rec.Code != http.StatusMethodNotAllowed && rec.Code != http.StatusNotFound {
 			t.Errorf("POST %s = %d, want 405 or 404", path, rec.Code)
 		}
+	}
+}
+
+// The overview names failing feeds and the receivers with pending or dead-lettered alerts.
+func TestOverviewShowsWhatNeedsALook(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	pending := promauto.With(reg).NewGaugeVec(prometheus.GaugeOpts{Name: "newswatch_alert_delivery_pending"}, []string{"receiver"})
+	deliveries := promauto.With(reg).NewCounterVec(prometheus.CounterOpts{Name: "newswatch_alert_deliveries_total"}, []string{"receiver", "result"})
+	pending.WithLabelValues("ops-hook").Set(4)
+	pending.WithLabelValues("quiet-hook").Set(0)
+	deliveries.WithLabelValues("slack", "dead_lettered").Add(2)
+	deliveries.WithLabelValues("quiet-hook", "delivered").Add(9)
+	cfg := &config.Config{}
+	det, _ := spike.NewDetector(nil)
+	at := now.Add(-time.Minute)
+	h, err := New(Options{Config: func() *config.Config { return cfg }, Summaries: summaries.New(), Stories: stories.New(),
+		Volume: detectorVolume{det}, Alerts: alertlog.New(), Silences: silenceList{}, Gatherer: reg, Now: func() time.Time { return now },
+		Feeds: noFeeds{[]feedhealth.Feed{{ID: "good", LastStatus: "ok", LastPollAt: &at}, {ID: "broken", LastStatus: "error", LastError: "HTTP 503", ConsecutiveFailures: 3, LastPollAt: &at}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, h, "/", false)
+	for _, want := range []string{"broken</a>: error, 3 failures in a row (HTTP 503)", "ops-hook: 4 pending, 0 dead-lettered", "slack: 0 pending, 2 dead-lettered"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "quiet-hook") || strings.Contains(body, ">good</a>") {
+		t.Error("overview lists a healthy receiver or feed as needing a look")
 	}
 }

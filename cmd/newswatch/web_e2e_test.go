@@ -113,6 +113,23 @@ func TestAnalystPageInBrowser(t *testing.T) {
 	if !strings.Contains(overview, "DPRK–Russia military cooperation") || !strings.Contains(overview, "sanatoriums") {
 		t.Errorf("the overview does not list the demo topic with its stories:\n%s", overview)
 	}
+	// Keyboard: the first Tab reaches the skip link, Enter moves to the content, the next Tab
+	// reaches the table's scroll region (scrollable by keyboard) and the one after the topic.
+	b.open(t, "/", 1920, 1080)
+	b.do(t, "tab to the skip link", chromedp.KeyEvent("\t"))
+	if cls := eval[string](t, b, `document.activeElement.className`); cls != "skip" {
+		t.Errorf("the first Tab focuses %q, not the skip link", cls)
+	}
+	b.do(t, "follow the skip link", chromedp.KeyEvent("\r"))
+	b.waitJS(t, "focus on the content", `document.activeElement.id === "main"`, 5*time.Second)
+	b.do(t, "tab into the content", chromedp.KeyEvent("\t"))
+	if label := eval[string](t, b, `document.activeElement.getAttribute("aria-label") || ""`); !strings.HasPrefix(label, "Topics") {
+		t.Errorf("the first Tab in the content focuses %q, not the topics table's scroll region", label)
+	}
+	b.do(t, "tab to the first topic", chromedp.KeyEvent("\t"))
+	if href := eval[string](t, b, `document.activeElement.getAttribute("href") || ""`); !strings.HasPrefix(href, "/topics/") {
+		t.Errorf("the first Tab in the content focuses %q, not a topic", href)
+	}
 	b.visit(t, "topic", "/topics/dprk-russia", "")
 	row := eval[string](t, b, `[...document.querySelectorAll("#stories-h ~ div tr")].map(r => r.innerText).find(t => t.includes("sanatorium")) || ""`)
 	// The wire story and its syndicated copy in the daily are one article: whichever feed was
