@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"encoding/json"
 	"html/template"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/projections/feedhealth"
@@ -38,7 +40,6 @@ type topicRow struct {
 // alertRow is an alert as the lists show it.
 type alertRow struct {
 	notify.Alert
-	Raw string // the alert's JSON, for the live list's filters
 }
 
 func (s *server) overview(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +91,7 @@ func sparkLabel(counts []int, usual []float64) string {
 		n += c
 		u += usual[i]
 	}
-	return template.HTMLEscapeString(plural(n, "story", "stories") + " in 48 h; usually " + fmtFloat(u))
+	return plural(n, "story", "stories") + " in 48 h; usually " + oneDecimal(u)
 }
 
 // lastAlerts returns each topic's newest alert, from one pass over the alert log.
@@ -116,29 +117,15 @@ func parseAlert(raw json.RawMessage) (alertRow, bool) {
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return alertRow{}, false
 	}
-	return alertRow{Alert: a, Raw: string(raw)}, true
+	return alertRow{Alert: a}, true
 }
 
-func fmtFloat(x float64) string {
-	if x == float64(int(x)) {
-		return itoa(int(x))
-	}
-	return template.HTMLEscapeString(trimFloat(x))
-}
-
-func trimFloat(x float64) string {
-	b, _ := json.Marshal(float64(int(x*10)) / 10)
-	return string(b)
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
+// oneDecimal writes x with at most one decimal: "5", "5.3".
+func oneDecimal(x float64) string { return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return itoa(n) + " " + many
+	return strconv.Itoa(n) + " " + many
 }

@@ -73,7 +73,7 @@ func (s *server) topic(w http.ResponseWriter, r *http.Request) {
 		d.Usual7d += series.Usual[i]
 	}
 	d.Chart = volumeChart(series.End, series.Counts, series.Usual,
-		plural(d.Stories7d, "story", "stories")+" in the last 7 days, usually "+trimFloat(d.Usual7d)+"; bars per hour, line the usual")
+		plural(d.Stories7d, "story", "stories")+" in the last 7 days, usually "+oneDecimal(d.Usual7d)+"; bars per hour, line the usual")
 	d.Stories = s.storiesOf(t.ID, topicStories)
 	d.Trending = s.trending(t.ID, now, topicTrending)
 	for _, raw := range s.o.Alerts.List(t.ID, topicAlerts) {
