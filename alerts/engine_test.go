@@ -118,7 +118,7 @@ func TestSilenceSuppressesThenExpires(t *testing.T) {
 }
 
 func TestIgnoredMatches(t *testing.T) {
-	e := NewEngine([]Rule{{Topic: "k"}}, nil)
+	e := NewEngine([]Rule{{Topic: "k", Since: t0.Add(-time.Hour)}}, nil)
 	bf := mAt("a", "https://x/a", "s", "Backfilled story", "", t0)
 	bf.Backfill = true
 	e.Observe(bf, 1, t0)
