@@ -161,11 +161,16 @@ func (r *Runner) resume() uint64 {
 	return r.engine.Resume()
 }
 
-// wake is when the next pending group falls due.
+// wake is when the next pending group falls due, on the wall clock the log's Follow waits
+// with (the runner's own clock may be another, in tests).
 func (r *Runner) wake() time.Time {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.engine.NextDue()
+	next := r.engine.NextDue()
+	r.mu.Unlock()
+	if next.IsZero() {
+		return next
+	}
+	return time.Now().Add(next.Sub(r.now()))
 }
 
 // Name is the runner's name as a lag metric label.
