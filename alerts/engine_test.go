@@ -32,7 +32,7 @@ const (
 )
 
 // fireAll fires what is due once the settle time after now has passed.
-func fireAll(t *testing.T, e *Engine, now time.Time) []Fire {
+func fireAll(t testing.TB, e *Engine, now time.Time) []Fire {
 	t.Helper()
 	due := e.Due(now.Add(Settle))
 	for _, f := range due {

@@ -167,3 +167,39 @@ func TestSplitAlertsHaveTheirOwnIDs(t *testing.T) {
 		t.Fatalf("split alerts: %d, ids equal: %v", len(due), len(due) == 2 && due[0].Alert.ID == due[1].Alert.ID)
 	}
 }
+
+// The suppression log is bounded per topic, newest first, replaces a match recorded again,
+// and round-trips through its saved form.
+func TestSuppressionLogBounded(t *testing.T) {
+	l := NewSuppressionLog(3)
+	for i := range 5 {
+		l.Add(Suppression{Topic: "k", ArticleID: string(rune('a' + i)), StreamSeq: uint64(i + 1), Reason: ReasonFolded})
+	}
+	l.Add(Suppression{Topic: "k", ArticleID: "d", StreamSeq: 4, Reason: ReasonSilenced}) // read again
+	ids := func(list []Suppression) (out string) {
+		for _, s := range list {
+			out += s.ArticleID
+		}
+		return out
+	}
+	if got := ids(l.Latest("k", 10)); got != "edc" {
+		t.Errorf("latest = %q, want edc", got)
+	}
+	if got := l.Of("k", "d"); len(got) != 1 || got[0].Reason != ReasonSilenced {
+		t.Errorf("re-recorded match: %+v", got)
+	}
+	if got := l.Of("k", "a"); len(got) != 0 {
+		t.Errorf("dropped entry still there: %+v", got)
+	}
+	docs := l.dirtyTopics()
+	if len(l.dirtyTopics()) != 0 {
+		t.Error("saved topics stay dirty")
+	}
+	back := NewSuppressionLog(3)
+	if err := back.restore("k", docs["k"]); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(back.Latest("k", 10)); got != "edc" {
+		t.Errorf("restored latest = %q, want edc", got)
+	}
+}

@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"encoding/json"
-	"slices"
 	"sync"
 	"time"
 )
@@ -73,11 +72,41 @@ type SuppressionLog struct {
 	topics map[string]*suppressed
 }
 
-// suppressed is one topic's ring: list in arrival order (oldest first), at most keep.
+// suppressed is one topic's ring of at most keep suppressions: ring[start] is the oldest once
+// the ring is full. slot finds a match's entry, so that one recorded again replaces it.
 type suppressed struct {
-	list  []Suppression
+	ring  []Suppression
+	start int
+	slot  map[suppressionKey]int
 	dirty bool
 }
+
+type suppressionKey struct {
+	article string
+	seq     uint64
+}
+
+func keyOf(s Suppression) suppressionKey { return suppressionKey{s.ArticleID, s.StreamSeq} }
+
+func (t *suppressed) add(s Suppression, keep int) {
+	k := keyOf(s)
+	switch i, ok := t.slot[k]; {
+	case ok:
+		t.ring[i] = s
+	case len(t.ring) < keep:
+		t.slot[k] = len(t.ring)
+		t.ring = append(t.ring, s)
+	default:
+		delete(t.slot, keyOf(t.ring[t.start]))
+		t.ring[t.start] = s
+		t.slot[k] = t.start
+		t.start = (t.start + 1) % len(t.ring)
+	}
+	t.dirty = true
+}
+
+// at returns the i-th suppression, oldest first.
+func (t *suppressed) at(i int) Suppression { return t.ring[(t.start+i)%len(t.ring)] }
 
 // NewSuppressionLog returns a log keeping keep suppressions per topic (DefaultSuppressedKept
 // when ≤ 0).
@@ -88,22 +117,22 @@ func NewSuppressionLog(keep int) *SuppressionLog {
 	return &SuppressionLog{keep: keep, topics: map[string]*suppressed{}}
 }
 
-// Add records a suppression; one of the same match (the same article, read again after a
-// restart) replaces the earlier one.
+// Add records a suppression; one of the same match (read again after a restart) replaces the
+// earlier one.
 func (l *SuppressionLog) Add(s Suppression) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	t := l.topics[s.Topic]
+	l.topic(s.Topic).add(s, l.keep)
+}
+
+// topic returns a topic's ring, made when missing. l.mu is held.
+func (l *SuppressionLog) topic(id string) *suppressed {
+	t := l.topics[id]
 	if t == nil {
-		t = &suppressed{}
-		l.topics[s.Topic] = t
+		t = &suppressed{slot: map[suppressionKey]int{}}
+		l.topics[id] = t
 	}
-	t.list = slices.DeleteFunc(t.list, func(x Suppression) bool { return x.ArticleID == s.ArticleID && x.StreamSeq == s.StreamSeq })
-	t.list = append(t.list, s)
-	if over := len(t.list) - l.keep; over > 0 {
-		t.list = slices.Delete(t.list, 0, over)
-	}
-	t.dirty = true
+	return t
 }
 
 // Of returns the suppressions of an article on a topic, newest first (an article matched
@@ -113,9 +142,9 @@ func (l *SuppressionLog) Of(topic, articleID string) []Suppression {
 	defer l.mu.RUnlock()
 	var out []Suppression
 	if t := l.topics[topic]; t != nil {
-		for i := len(t.list) - 1; i >= 0; i-- {
-			if t.list[i].ArticleID == articleID {
-				out = append(out, t.list[i])
+		for i := len(t.ring) - 1; i >= 0; i-- {
+			if s := t.at(i); s.ArticleID == articleID {
+				out = append(out, s)
 			}
 		}
 	}
@@ -128,8 +157,8 @@ func (l *SuppressionLog) Latest(topic string, limit int) []Suppression {
 	defer l.mu.RUnlock()
 	out := []Suppression{}
 	if t := l.topics[topic]; t != nil {
-		for i := len(t.list) - 1; i >= 0 && len(out) < limit; i-- {
-			out = append(out, t.list[i])
+		for i := len(t.ring) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, t.at(i))
 		}
 	}
 	return out
@@ -143,7 +172,11 @@ func (l *SuppressionLog) dirtyTopics() map[string][]byte {
 	out := map[string][]byte{}
 	for topic, t := range l.topics {
 		if t.dirty {
-			data, err := json.Marshal(t.list)
+			list := make([]Suppression, len(t.ring))
+			for i := range list {
+				list[i] = t.at(i)
+			}
+			data, err := json.Marshal(list)
 			if err == nil {
 				out[topic] = data
 				t.dirty = false
@@ -168,11 +201,13 @@ func (l *SuppressionLog) restore(topic string, data []byte) error {
 	if err := json.Unmarshal(data, &list); err != nil {
 		return err
 	}
-	if over := len(list) - l.keep; over > 0 {
-		list = list[over:]
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.topics[topic] = &suppressed{list: list}
+	t := &suppressed{slot: map[suppressionKey]int{}}
+	for _, s := range list {
+		t.add(s, l.keep)
+	}
+	t.dirty = false
+	l.topics[topic] = t
 	return nil
 }
