@@ -25,6 +25,11 @@ type Log interface {
 
 const checkpointName = "alerts"
 
+// saveEvery bounds how often the checkpoint and the suppressions are saved: a busy topic's
+// suppressions are about a megabyte, and a crash only makes the engine read the matches of
+// the last few seconds again.
+const saveEvery = 5 * time.Second
+
 // Runner connects the engine to the event log: it restores the engine from the alerts already
 // fired, follows match events, and publishes alerts as they fall due.
 type Runner struct {
@@ -285,7 +290,7 @@ func (r *Runner) fireDue(ctx context.Context) {
 // what must survive with it: the rules' start times and the suppressions (those of matches
 // after the checkpoint are recorded again when the matches are read again).
 func (r *Runner) saveCheckpoint(ctx context.Context, force bool) {
-	if !force && time.Since(r.lastSavedAt) < 2*time.Second {
+	if !force && time.Since(r.lastSavedAt) < saveEvery {
 		return
 	}
 	r.saveState(ctx)

@@ -37,3 +37,22 @@ func BenchmarkSuppressionLogAdd(b *testing.B) {
 		l.Add(Suppression{Topic: "k", ArticleID: "a", StreamSeq: seq, Reason: ReasonFolded})
 	}
 }
+
+// BenchmarkSuppressionsMarshal measures preparing a full topic's suppressions for saving,
+// and reports the document's size.
+func BenchmarkSuppressionsMarshal(b *testing.B) {
+	l := NewSuppressionLog(0)
+	for i := range DefaultSuppressedKept {
+		id := strconv.Itoa(i)
+		l.Add(Suppression{Topic: "dprk-russia", ArticleID: "3f1c0d6a9b2e4c7d8e9f0a1b2c3d" + id, URL: "https://paper.example.net/world/2026/11/25/kursk-troops-" + id,
+			Title: "Pyongyang sends thousands of troops to Russia's Kursk region, Seoul says " + id, Source: "paper",
+			MatchedAt: t0, StreamSeq: uint64(i), At: t0, Reason: ReasonFolded, FoldedInto: "7a40ee93b39b7765720dd22aa40fc706",
+			Story: "story-c56af7191d4b8401a472105f", FoldedBy: FoldedNearCopy, Similarity: 0.953125})
+	}
+	var size int
+	for b.Loop() {
+		l.topics["dprk-russia"].dirty = true
+		size = len(l.dirtyTopics()["dprk-russia"])
+	}
+	b.ReportMetric(float64(size), "bytes/doc")
+}
