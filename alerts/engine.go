@@ -355,6 +355,21 @@ func (st *topicState) readyAt() time.Time {
 	return t
 }
 
+// Waiting reports whether an article waits in its topic's pending alert (as an article of it,
+// not a copy).
+func (e *Engine) Waiting(topic, articleID string) bool {
+	st := e.topics[topic]
+	if st == nil || st.pending == nil {
+		return false
+	}
+	for _, a := range st.pending.articles {
+		if a.ID == articleID {
+			return true
+		}
+	}
+	return false
+}
+
 // NextDue is when the next pending group becomes due; zero when nothing is pending.
 func (e *Engine) NextDue() time.Time {
 	var next time.Time

@@ -104,6 +104,13 @@ func (r *Runner) withSince(at time.Time) []Rule {
 	return out
 }
 
+// Waiting reports whether an article waits in its topic's pending alert.
+func (r *Runner) Waiting(topic, articleID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.engine.Waiting(topic, articleID)
+}
+
 // Suppressions is the log of matches that did not alert, with their reasons.
 func (r *Runner) Suppressions() *SuppressionLog { return r.suppressed }
 

@@ -50,8 +50,14 @@ func TestEverySuppressionHasItsReason(t *testing.T) {
 		s.Similarity < 0.75 || s.Similarity > 1 {
 		t.Errorf("copy in the pending alert: %+v, %v", s, ok)
 	}
+	if !e.Waiting("k", "a1") || e.Waiting("k", "a2") {
+		t.Errorf("waiting: a1 %v (want true), a2 %v (a copy, want false)", e.Waiting("k", "a1"), e.Waiting("k", "a2"))
+	}
 	if due := fireAll(t, e, at); len(due) != 1 {
 		t.Fatalf("due = %+v", due)
+	}
+	if e.Waiting("k", "a1") {
+		t.Error("a1 still waiting after its alert fired")
 	}
 	s, ok = observe(mAt("a3", "https://blog/a3", "blog", storyTitle, storySummary, at.Add(time.Hour)), at.Add(time.Hour))
 	if !ok || s.Reason != ReasonFolded || s.FoldedInto != "a1" || s.FoldedBy != FoldedNearCopy || s.InPendingAlert || s.Similarity != 1 {

@@ -11,6 +11,7 @@ import (
 const (
 	MatchAlerted    = "alerted"    // listed in a match alert (as an article, or as a copy of one)
 	MatchSuppressed = "suppressed" // did not alert on its own; Suppressions say why
+	MatchWaiting    = "waiting"    // waits in the topic's pending alert (group_wait, min_interval)
 	MatchUnknown    = "unknown"    // neither is on record (see MatchStatus.Note)
 	MatchNoRule     = "no_rule"    // the topic has no match rule: its matches never alert
 )

@@ -41,10 +41,11 @@ func (x matchExplainer) Explain(topic, articleID string) (api.MatchStatus, bool)
 		st.Status = api.MatchSuppressed
 	case st.Alert != "":
 		st.Status = api.MatchAlerted
+	case x.a.alertRun.Waiting(topic, articleID):
+		st.Status = api.MatchWaiting
 	default:
 		st.Status = api.MatchUnknown
-		st.Note = "no alert and no suppression on record: the match may still wait in the topic's group, " +
-			"be older than the alerts and suppressions kept (the last 1,000 alerts, the last 2,000 suppressions of a topic), " +
+		st.Note = "no alert and no suppression on record: the match may be older than the alerts and suppressions kept (the last 1,000 alerts, the last 2,000 suppressions of a topic), " +
 			"or the article did not match the topic"
 	}
 	return st, true
