@@ -60,6 +60,10 @@ func (m *DeliveryMetrics) Init(receiver string) {
 	m.pending.WithLabelValues(receiver)
 }
 
+// Forget drops the pending gauge of a receiver removed from the config, so that its last
+// value does not read as alerts waiting forever.
+func (m *DeliveryMetrics) Forget(receiver string) { m.pending.DeleteLabelValues(receiver) }
+
 // PendingInterval is how often a receiver's pending gauge is read from its consumer.
 const PendingInterval = 2 * time.Second
 

@@ -86,6 +86,9 @@ func (s *receiverSet) apply() {
 			r.cancel()
 			<-r.done
 			delete(s.running, name)
+			if !ok {
+				s.metrics.Forget(name)
+			}
 			s.log.Info("receiver stopped for a reload", "receiver", name, "still_configured", ok)
 		}
 	}
