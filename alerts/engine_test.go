@@ -32,7 +32,7 @@ const (
 )
 
 // fireAll fires what is due once the settle time after now has passed.
-func fireAll(t *testing.T, e *Engine, now time.Time) []Fire {
+func fireAll(t testing.TB, e *Engine, now time.Time) []Fire {
 	t.Helper()
 	due := e.Due(now.Add(Settle))
 	for _, f := range due {
@@ -118,7 +118,7 @@ func TestSilenceSuppressesThenExpires(t *testing.T) {
 }
 
 func TestIgnoredMatches(t *testing.T) {
-	e := NewEngine([]Rule{{Topic: "k"}}, nil)
+	e := NewEngine([]Rule{{Topic: "k", Since: t0.Add(-time.Hour)}}, nil)
 	bf := mAt("a", "https://x/a", "s", "Backfilled story", "", t0)
 	bf.Backfill = true
 	e.Observe(bf, 1, t0)

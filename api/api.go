@@ -40,6 +40,9 @@ type Options struct {
 	Topics   Topics
 	Alerts   Alerts
 	Silences Silences
+	// Matches explains what became of matches (GET /api/v1/topics/{id}/matches); the
+	// endpoint is absent when nil.
+	Matches Matches
 	// Now is the clock (time.Now when nil).
 	Now      func() time.Time
 	Gatherer prometheus.Gatherer
@@ -65,6 +68,7 @@ func (s *server) now() time.Time {
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	(&server{o}).alertRoutes(mux)
+	(&server{o}).matchRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -86,6 +86,9 @@ func (s *receiverSet) apply() {
 			r.cancel()
 			<-r.done
 			delete(s.running, name)
+			if !ok {
+				s.metrics.Forget(name)
+			}
 			s.log.Info("receiver stopped for a reload", "receiver", name, "still_configured", ok)
 		}
 	}
@@ -104,7 +107,12 @@ func (s *receiverSet) apply() {
 		go func() {
 			defer s.wg.Done()
 			defer close(r.done)
+			var pending sync.WaitGroup
+			pending.Go(func() {
+				s.metrics.WatchPending(ctx, n.Name, alerts.PendingInterval, s.conn.DeliveryPending, s.log.With("component", "delivery"))
+			})
 			_ = s.conn.RunDelivery(ctx, n.Name, n.Topics, s.log, d.Handle)
+			pending.Wait()
 		}()
 	}
 }
