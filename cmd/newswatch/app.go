@@ -148,7 +148,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		}
 		a.httpSrv = &http.Server{
 			Handler: api.New(api.Options{
-				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
+				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a}, Stories: storyReader{a},
 				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
 				Logger: a.log.With("component", "api"),
 			}),

@@ -41,8 +41,8 @@ const (
 	// DefaultRetention is how long a story is listed after its last article: a week and a
 	// day, so a weekly digest finds every story of its period.
 	DefaultRetention = 8 * 24 * time.Hour
-	// MaxArticlesListed caps the articles a story lists (the earliest ones); ArticleCount and
-	// Outlets count them all.
+	// MaxArticlesListed caps the articles a story lists in a topic summary (the earliest
+	// ones); ArticleCount and Outlets count them all, and Page and Story list them all.
 	MaxArticlesListed = 50
 )
 
@@ -83,7 +83,8 @@ type Story struct {
 	// FirstReport is the earliest article.
 	FirstReport  Article `json:"first_report"`
 	ArticleCount int     `json:"article_count"`
-	// Articles are the earliest MaxArticlesListed articles, oldest first.
+	// Articles are the story's articles, oldest first: the earliest MaxArticlesListed in a
+	// topic summary (Stories), all of them from Page and Story.
 	Articles []Article `json:"articles"`
 	// Outlets are the sources that carried the story, in the order they did.
 	Outlets []Outlet `json:"outlets"`
@@ -164,7 +165,7 @@ func (p *Projection) Stories(topic string, limit int) []Story {
 	}
 	out := make([]Story, len(list))
 	for i, s := range list {
-		out[i] = s.public()
+		out[i] = s.public(MaxArticlesListed)
 	}
 	return out
 }
@@ -205,8 +206,8 @@ type story struct {
 	Key         uint64
 	First, Last int64 // unix seconds
 	Count       int
-	Articles    []Article // the earliest MaxArticlesListed
-	IDs         []string  // every article, for StoryID and deduplication
+	Articles    []Article // every article, oldest first
+	IDs         []string  // every article in the order they came, for StoryID
 	Outlets     []Outlet
 }
 
@@ -268,10 +269,7 @@ func (s *story) add(a Article, at int64) {
 	s.Count++
 	s.IDs = append(s.IDs, a.ID)
 	i, _ := slices.BinarySearchFunc(s.Articles, a, compareArticles)
-	if i < MaxArticlesListed {
-		s.Articles = slices.Insert(s.Articles, i, a)
-		s.Articles = s.Articles[:min(len(s.Articles), MaxArticlesListed)]
-	}
+	s.Articles = slices.Insert(s.Articles, i, a)
 	j := slices.IndexFunc(s.Outlets, func(o Outlet) bool { return o.Source == a.Source })
 	if j < 0 {
 		s.Outlets = append(s.Outlets, Outlet{Source: a.Source, FirstAt: a.PublishedAt})
@@ -291,13 +289,18 @@ func compareArticles(a, b Article) int {
 	return cmp.Compare(a.ID, b.ID)
 }
 
-// public returns the story as the API shows it, with outlets in order and their lags.
-func (s *story) public() Story {
+// public returns the story as the API shows it, with up to maxArticles of its articles
+// (all of them when maxArticles ≤ 0) and its outlets in order with their lags.
+func (s *story) public(maxArticles int) Story {
 	first := s.Articles[0] // a story has at least one article, and the earliest is listed
+	arts := s.Articles
+	if maxArticles > 0 && len(arts) > maxArticles {
+		arts = arts[:maxArticles]
+	}
 	out := Story{
 		ID: s.ID, Title: first.Title, FirstSeen: first.PublishedAt, LastSeen: time.Unix(s.Last, 0).UTC(),
 		FirstReport: first, ArticleCount: s.Count,
-		Articles: slices.Clone(s.Articles), Outlets: slices.Clone(s.Outlets),
+		Articles: slices.Clone(arts), Outlets: slices.Clone(s.Outlets),
 	}
 	for i := range out.Outlets {
 		out.Outlets[i].LagSeconds = int64(out.Outlets[i].FirstAt.Sub(first.PublishedAt) / time.Second)
