@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/alerts/story"
 	"github.com/newswatch/newswatch/events"
 )
 
@@ -53,10 +52,10 @@ type Silencer interface {
 	Silenced(topic string, at time.Time) bool
 }
 
-// StoryIndex tells which story of a topic an article belongs to: the grouping of the
-// topic_stories projection, which joins other outlets' rewrites of a report, not only its
-// copies. seq is the match event's stream sequence, which the index may wait to have folded.
-// "" when unknown.
+// StoryIndex tells which story of a topic an article belongs to: the story model of the
+// topic_stories projection, which joins copies of a report and other outlets' rewrites of
+// it. seq is the match event's stream sequence, which the index may wait to have folded.
+// "" when unknown: the article is then a story of its own.
 type StoryIndex interface {
 	StoryOf(topic, articleID string, seq uint64) string
 }
@@ -67,7 +66,6 @@ type alertedStory struct {
 	StoryID   string
 	Source    string
 	URL       string
-	FP        story.Fingerprint
 	At        time.Time
 }
 
@@ -77,7 +75,6 @@ type group struct {
 	firstSeq uint64
 	lastSeq  uint64
 	articles []notify.Article
-	fps      []story.Fingerprint
 }
 
 type topicState struct {
@@ -98,8 +95,8 @@ type Engine struct {
 }
 
 // UseStories makes the engine fire once per story of the index: an article of a story that
-// already fired, or is waiting to, is folded into it as a copy. Without an index, only
-// near-identical copies (alerts/story) are folded.
+// already fired, or is waiting to, is folded into it as a copy. Without an index, only the
+// same article (id or URL) is folded.
 func (e *Engine) UseStories(x StoryIndex) { e.stories = x }
 
 // NewEngine returns an engine for the rules.
@@ -148,12 +145,14 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
 	case e.silences != nil && e.silences.Silenced(m.Topic, now):
 		return
 	}
-	fp := story.Of(m.Title, m.Summary)
-	sid := ""
+	sid, copied := "", false
 	if e.stories != nil {
 		sid = e.stories.StoryOf(m.Topic, m.ArticleID, seq)
+		if c, ok := e.stories.(CopyIndex); ok && sid != "" {
+			copied = c.IsCopy(m.Topic, m.ArticleID)
+		}
 	}
-	if st.alerted(m, sid, fp, now) {
+	if st.alerted(m, sid, copied, now) {
 		return
 	}
 	if st.pending == nil {
@@ -165,7 +164,7 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
 		if g.articles[i].ID == m.ArticleID {
 			return
 		}
-		if (sid != "" && g.articles[i].Story == sid && !fromSource(g.articles[i], m.Source)) || story.Same(g.fps[i], fp) {
+		if sid != "" && g.articles[i].Story == sid && (copied || !fromSource(g.articles[i], m.Source)) {
 			g.articles[i].Copies = append(g.articles[i].Copies, notify.Copy{
 				ID: m.ArticleID, URL: m.URL, Source: m.Source, PublishedAt: m.PublishedAt,
 			})
@@ -175,7 +174,6 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
 	art := articleOf(m)
 	art.Story = sid
 	g.articles = append(g.articles, art)
-	g.fps = append(g.fps, fp)
 }
 
 func articleOf(m events.Match) notify.Article {
@@ -192,7 +190,7 @@ func articleOf(m events.Match) notify.Article {
 }
 
 // alerted reports whether the match is a story that already fired within the window.
-func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, now time.Time) bool {
+func (st *topicState) alerted(m events.Match, sid string, copied bool, now time.Time) bool {
 	cutoff := now.Add(-st.rule.StoryWindow)
 	keep := st.stories[:0]
 	found, sameStory, ownStory := false, false, false
@@ -201,7 +199,7 @@ func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, 
 			continue
 		}
 		keep = append(keep, s)
-		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) || story.Same(s.FP, fp) {
+		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) {
 			found = true
 		}
 		if sid != "" && s.StoryID == sid {
@@ -213,8 +211,8 @@ func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, 
 	// Another outlet's article of an alerted story is folded. An outlet's own later article
 	// that the grouping joins to its story is not: outlets do not rewrite their own reports in
 	// other words, so it is an update, a new development, or a feed's template (a "daily
-	// briefing") that the grouping took for one story.
-	return found || (sameStory && !ownStory)
+	// briefing") that the grouping took for one story; unless it is a copy of the story's text.
+	return found || (sameStory && (!ownStory || copied))
 }
 
 // fromSource reports whether an article or one of its copies came from source.
@@ -254,7 +252,7 @@ func (e *Engine) Due(now time.Time) []Fire {
 		a.Summary = summaryLine(a)
 		out = append(out, Fire{Alert: a, LastSeq: g.lastSeq})
 		if n < len(g.articles) {
-			g.articles, g.fps = g.articles[n:], g.fps[n:]
+			g.articles = g.articles[n:]
 			continue
 		}
 		st.pending = nil
@@ -298,10 +296,9 @@ func (e *Engine) Fired(a notify.Alert, lastSeq uint64) {
 		st.lastFired = a.FiredAt
 	}
 	for _, art := range a.Articles {
-		fp := story.Of(art.Title, art.Snippet)
-		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, Source: art.Source, URL: art.URL, FP: fp, At: a.FiredAt})
+		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, Source: art.Source, URL: art.URL, At: a.FiredAt})
 		for _, c := range art.Copies {
-			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, Source: c.Source, URL: c.URL, FP: fp, At: a.FiredAt})
+			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, Source: c.Source, URL: c.URL, At: a.FiredAt})
 		}
 	}
 }

@@ -103,8 +103,9 @@ type entry struct {
 // keys (so that sums over them do not depend on which ids were free), and its event time
 // (unix seconds).
 type member struct {
-	terms []uint32
-	at    int64
+	terms   []uint32
+	at      int64
+	article string // the article's id
 }
 
 func newIndex(p params) *index {
@@ -197,17 +198,27 @@ func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 	return dot / math.Sqrt(float64(a.norm2*mnorm2)), shared
 }
 
-// best returns the live story most similar to an article at time at, and the similarity;
-// ok is false when no story is a candidate.
-func (x *index) best(a weighted, at int64) (key uint64, sim float64, ok bool) {
+// hit is the story an article is most similar to: its key, the similarity discounted by
+// time (what decides joining), the plain cosine, and the member it was measured against.
+type hit struct {
+	key    uint64
+	sim    float64
+	cosine float64
+	member *member
+}
+
+// best returns the live story most similar to an article at time at; ok is false when no
+// story is a candidate.
+func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 	for _, k := range x.candidates(a) {
 		e := x.live[k]
 		if max(at-e.last, e.first-at, 0) > x.p.window {
 			continue
 		}
-		for _, m := range e.members {
+		for i := range e.members {
+			m := &e.members[i]
 			d := x.decay(at - m.at)
-			if ok && d <= max(sim, x.p.threshold) {
+			if ok && d <= max(h.sim, x.p.threshold) {
 				continue // a similarity is at most 1: this report cannot win
 			}
 			c, shared := x.similarity(a, m.terms)
@@ -215,12 +226,12 @@ func (x *index) best(a weighted, at int64) (key uint64, sim float64, ok bool) {
 				c = 0 // a coincidence, unless the article is a copy of the report
 			}
 			// Candidates come sorted, so ties go to the oldest story.
-			if s := float64(d * c); !ok || s > sim {
-				key, sim, ok = k, s, true
+			if s := float64(d * c); !ok || s > h.sim {
+				h, ok = hit{key: k, sim: s, cosine: c, member: m}, true
 			}
 		}
 	}
-	return key, sim, ok
+	return h, ok
 }
 
 // decay discounts the similarity of two reports gap seconds apart: each is evidence about
