@@ -43,6 +43,12 @@ type params struct {
 	// word looks rare, and two short items about different events can share two ("and",
 	// "north") by chance. Reports of one event share more.
 	minShared int
+	// minSharedShort replaces minShared for a short article, one with fewer than shortTerms
+	// terms (a headline without a summary), once the topic has learnt its common words from
+	// at least learnt reports: a headline has few words to share at all, and few to share
+	// by chance once function words weigh nothing; in a younger topic "and" and "north" still
+	// look rare.
+	minSharedShort, shortTerms, learnt int
 }
 
 var defaultParams = params{
@@ -51,10 +57,14 @@ var defaultParams = params{
 	threshold:  0.14,
 	titleBoost: 1.5,
 	prior:      5,
-	members:    6,
+	members:    12,
 	keys:       8,
 	maxPosting: 64,
 	minShared:  3,
+
+	minSharedShort: 2,
+	shortTerms:     16,
+	learnt:         20,
 }
 
 // memberNovelty: a report becomes one of a story's members (the texts new articles are
@@ -210,6 +220,10 @@ type hit struct {
 // best returns the live story most similar to an article at time at; ok is false when no
 // story is a candidate.
 func (x *index) best(a weighted, at int64) (h hit, ok bool) {
+	need := x.p.minShared
+	if len(a.terms) < x.p.shortTerms && x.docs >= x.p.learnt {
+		need = x.p.minSharedShort
+	}
 	for _, k := range x.candidates(a) {
 		e := x.live[k]
 		if max(at-e.last, e.first-at, 0) > x.p.window {
@@ -222,7 +236,7 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 				continue // a similarity is at most 1: this report cannot win
 			}
 			c, shared := x.similarity(a, m.terms)
-			if shared < x.p.minShared && c < memberNovelty {
+			if shared < need && c < memberNovelty {
 				c = 0 // a coincidence, unless the article is a copy of the report
 			}
 			// Candidates come sorted, so ties go to the oldest story.
