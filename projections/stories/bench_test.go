@@ -121,3 +121,27 @@ func BenchmarkApply(b *testing.B) {
 		b.ReportMetric(float64(len(snap)), "snapshot_bytes")
 	}
 }
+
+// BenchmarkSnapshot measures a save of one busy topic: the window full as in BenchmarkApply
+// (over 10,000 live stories, 14,400 articles in 48 h, and the stories of the week before kept
+// for listing), encoded as the projector writes it.
+func BenchmarkSnapshot(b *testing.B) {
+	c := newCorpus(1, 12*time.Second)
+	p := New()
+	const n = 14_400 * 4 // two days in the window, six more retained for listing
+	for i := range n {
+		if err := p.Apply(c.next(b), uint64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var size int
+	for b.Loop() {
+		snap, err := p.Snapshot()
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(snap)
+	}
+	b.ReportMetric(float64(size), "snapshot_bytes")
+	b.ReportMetric(float64(len(p.topics["busy"].stories)), "stories")
+}

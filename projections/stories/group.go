@@ -49,6 +49,9 @@ type params struct {
 	// by chance once function words weigh nothing; in a younger topic "and" and "north" still
 	// look rare.
 	minSharedShort, shortTerms, learnt int
+	// numberConflict multiplies the similarity of two texts that both give numbers and share
+	// none (0: off).
+	numberConflict float64
 }
 
 var defaultParams = params{
@@ -65,6 +68,7 @@ var defaultParams = params{
 	minSharedShort: 2,
 	shortTerms:     16,
 	learnt:         20,
+	numberConflict: 0.7,
 }
 
 // memberNovelty: a report becomes one of a story's members (the texts new articles are
@@ -156,9 +160,10 @@ func (x *index) idf(df int) float64 {
 
 // weighted is an article's terms with their weights under the current statistics.
 type weighted struct {
-	terms termSet
-	known []idWeight // the terms some live member has, in the order of their keys
-	norm2 float64
+	terms   termSet
+	numbers bool       // some term is a number of two digits or more
+	known   []idWeight // the terms some live member has, in the order of their keys
+	norm2   float64
 }
 
 type idWeight struct {
@@ -169,6 +174,7 @@ type idWeight struct {
 func (x *index) weigh(ts termSet) weighted {
 	a := weighted{terms: ts}
 	for _, t := range ts {
+		a.numbers = a.numbers || t.number()
 		var df int32
 		id, ok := x.ids[t.key()]
 		if ok {
@@ -184,19 +190,25 @@ func (x *index) weigh(ts termSet) weighted {
 }
 
 // similarity is the cosine of the weighted term vectors of an article and a member, and
-// the number of terms with a positive weight they share.
+// the number of terms with a positive weight they share. When both give numbers of two
+// digits or more and share none of them ("1,500 soldiers" and "3,000 troops"), the cosine
+// is multiplied by numberConflict: they report different figures, so most likely different
+// events.
 func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 	var dot, mnorm2 float64
+	mNumbers, sharedNumbers := false, false
 	i := 0
 	for _, c := range m {
 		info := &x.dict[c>>1]
 		w := x.weight(info.df, c&1 == 1)
 		mnorm2 += float64(w * w)
+		mNumbers = mNumbers || info.key.number()
 		for i < len(a.known) && x.dict[a.known[i].id].key < info.key {
 			i++
 		}
 		if i < len(a.known) && a.known[i].id == c>>1 {
 			dot += float64(a.known[i].w * w)
+			sharedNumbers = sharedNumbers || info.key.number()
 			if a.known[i].w > 0 && w > 0 {
 				shared++
 			}
@@ -205,7 +217,11 @@ func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 	if a.norm2 <= 0 || mnorm2 <= 0 {
 		return 0, shared
 	}
-	return dot / math.Sqrt(float64(a.norm2*mnorm2)), shared
+	sim = dot / math.Sqrt(float64(a.norm2*mnorm2))
+	if x.p.numberConflict > 0 && a.numbers && mNumbers && !sharedNumbers {
+		sim = float64(sim * x.p.numberConflict)
+	}
+	return sim, shared
 }
 
 // hit is the story an article is most similar to: its key, the similarity discounted by
