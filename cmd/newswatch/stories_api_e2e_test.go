@@ -92,8 +92,8 @@ func TestStoriesAPIEndToEnd(t *testing.T) {
 			break
 		}
 	}
-	// The same-subject events that share a story with another article: folded, hidden from
-	// the analyst. Measured over repeated runs: 0 or 1 of 30, as the order in which the
+	// The same-subject events folded into a story another article founded: hidden from the
+	// analyst. Measured over repeated runs: 0 or 1 of 30, as the order in which the
 	// feeds' articles reach the stream varies (the goal is at most 1 %: see
 	// docs/stories-spikes-digests.md).
 	folded := map[string]bool{}
@@ -113,7 +113,7 @@ func TestStoriesAPIEndToEnd(t *testing.T) {
 			continue
 		}
 		for _, u := range urls {
-			if id, ok := strings.CutPrefix(u, "https://wire.example.com/ss"); ok {
+			if id, ok := strings.CutPrefix(u, "https://wire.example.com/ss"); ok && u != s.FirstReport.URL {
 				folded[id] = true
 				t.Logf("same-subject event ss%s folded into story %q", id, s.Title)
 			}
