@@ -267,3 +267,28 @@ func TestUntilRestored(t *testing.T) {
 		t.Error("restored although every attempt failed")
 	}
 }
+
+// noStories is a story index that knows no story.
+type noStories struct{}
+
+func (noStories) StoryOf(string, string, uint64) string { return "" }
+
+// The engine has one rule for "same story", the story model's: when the model does not know
+// an article's story, the article is a story of its own and fires, even when its text is a
+// copy of one that fired (there is no second, text-based rule to fall back on). The same
+// article or URL is still never alerted twice.
+func TestNoFallbackRule(t *testing.T) {
+	e := NewEngine([]Rule{{Topic: "k"}}, nil)
+	e.UseStories(noStories{})
+	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 1, t0)
+	e.Observe(m("a2", "https://paper.example/a2", "paper", storyTitle, storySummary), 2, t0)
+	due := fireAll(t, e, t0)
+	if len(due) != 1 || len(due[0].Alert.Articles) != 2 {
+		t.Fatalf("two articles of unknown stories: %+v", due)
+	}
+	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 3, t0.Add(time.Minute))
+	e.Observe(m("a3", "https://paper.example/a2", "paper", storyTitle, storySummary), 4, t0.Add(time.Minute))
+	if due := fireAll(t, e, t0.Add(time.Minute)); len(due) != 0 {
+		t.Fatalf("the same article or URL fired again: %+v", due)
+	}
+}
