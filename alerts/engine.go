@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/alerts/story"
 	"github.com/newswatch/newswatch/events"
 )
 
@@ -60,10 +59,10 @@ type silenceNamer interface {
 	SilencedBy(topic string, at time.Time) (string, bool)
 }
 
-// StoryIndex tells which story of a topic an article belongs to: the grouping of the
-// topic_stories projection, which joins other outlets' rewrites of a report, not only its
-// copies. seq is the match event's stream sequence, which the index may wait to have folded.
-// "" when unknown.
+// StoryIndex tells which story of a topic an article belongs to: the story model of the
+// topic_stories projection, which joins copies of a report and other outlets' rewrites of
+// it. seq is the match event's stream sequence, which the index may wait to have folded.
+// "" when unknown: the article is then a story of its own.
 type StoryIndex interface {
 	StoryOf(topic, articleID string, seq uint64) string
 }
@@ -74,7 +73,6 @@ type alertedStory struct {
 	StoryID   string
 	Source    string
 	URL       string
-	FP        story.Fingerprint
 	At        time.Time
 }
 
@@ -84,7 +82,6 @@ type group struct {
 	firstSeq uint64
 	lastSeq  uint64
 	articles []notify.Article
-	fps      []story.Fingerprint
 	// oldest is when the group's oldest match was made; late marks a group with a match the
 	// engine saw more than LateAfter after it was made.
 	oldest time.Time
@@ -108,8 +105,8 @@ type Engine struct {
 }
 
 // UseStories makes the engine fire once per story of the index: an article of a story that
-// already fired, or is waiting to, is folded into it as a copy. Without an index, only
-// near-identical copies (alerts/story) are folded.
+// already fired, or is waiting to, is folded into it as a copy. Without an index, only the
+// same article (id or URL) is folded.
 func (e *Engine) UseStories(x StoryIndex) { e.stories = x }
 
 // NewEngine returns an engine for the rules.
@@ -170,13 +167,15 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) (Suppression
 		sup.Reason, sup.Silence = ReasonSilenced, id
 		return sup, true
 	}
-	fp := story.Of(m.Title, m.Summary)
-	sid := ""
+	sid, copied := "", false
 	if e.stories != nil {
 		sid = e.stories.StoryOf(m.Topic, m.ArticleID, seq)
+		if c, ok := e.stories.(CopyIndex); ok && sid != "" {
+			copied = c.IsCopy(m.Topic, m.ArticleID)
+		}
 	}
-	if f, ok := st.alerted(m, sid, fp, now); ok {
-		return f.suppression(sup), true
+	if f, ok := st.alerted(m, sid, copied, now); ok {
+		return e.explain(m.Topic, m.ArticleID, f).suppression(sup), true
 	}
 	if st.pending == nil {
 		st.pending = &group{firstAt: now, firstSeq: seq, oldest: m.MatchedAt}
@@ -193,22 +192,21 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) (Suppression
 		switch {
 		case a.ID == m.ArticleID:
 			f.by, f.similarity = FoldedSameArticle, 1
+		case sid != "" && a.Story == sid && copied:
+			f.by = FoldedNearCopy
 		case sid != "" && a.Story == sid && !fromSource(*a, m.Source):
 			f.by = FoldedSameStory
-		case story.Same(g.fps[i], fp):
-			f.by, f.similarity = FoldedNearCopy, similarity(g.fps[i], fp)
 		default:
 			continue
 		}
 		if f.by != FoldedSameArticle {
 			a.Copies = append(a.Copies, notify.Copy{ID: m.ArticleID, URL: m.URL, Source: m.Source, PublishedAt: m.PublishedAt})
 		}
-		return f.suppression(sup), true
+		return e.explain(m.Topic, m.ArticleID, f).suppression(sup), true
 	}
 	art := articleOf(m)
 	art.Story = sid
 	g.articles = append(g.articles, art)
-	g.fps = append(g.fps, fp)
 	return Suppression{}, false
 }
 
@@ -226,7 +224,7 @@ func articleOf(m events.Match) notify.Article {
 }
 
 // alerted returns the alerted story the match belongs to, when one fired within the window.
-func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, now time.Time) (fold, bool) {
+func (st *topicState) alerted(m events.Match, sid string, copied bool, now time.Time) (fold, bool) {
 	cutoff := now.Add(-st.rule.StoryWindow)
 	keep := st.stories[:0]
 	var found, same fold
@@ -242,8 +240,6 @@ func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, 
 				found = fold{into: s.ArticleID, story: s.StoryID, by: FoldedSameArticle, similarity: 1}
 			case m.URL != "" && s.URL == m.URL:
 				found = fold{into: s.ArticleID, story: s.StoryID, by: FoldedSameURL, similarity: 1}
-			case story.Same(s.FP, fp):
-				found = fold{into: s.ArticleID, story: s.StoryID, by: FoldedNearCopy, similarity: similarity(s.FP, fp)}
 			}
 		}
 		if sid != "" && s.StoryID == sid {
@@ -258,11 +254,14 @@ func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, 
 	// Another outlet's article of an alerted story is folded. An outlet's own later article
 	// that the grouping joins to its story is not: outlets do not rewrite their own reports in
 	// other words, so it is an update, a new development, or a feed's template (a "daily
-	// briefing") that the grouping took for one story.
+	// briefing") that the grouping took for one story; unless it is a copy of the story's text.
 	switch {
 	case found.by != "":
 		return found, true
-	case sameStory && !ownStory:
+	case sameStory && (!ownStory || copied):
+		if copied {
+			same.by = FoldedNearCopy
+		}
 		return same, true
 	}
 	return fold{}, false
@@ -308,7 +307,7 @@ func (e *Engine) Due(now time.Time) []Fire {
 		}
 		out = append(out, Fire{Alert: a, LastSeq: g.lastSeq})
 		if n < len(g.articles) {
-			g.articles, g.fps = g.articles[n:], g.fps[n:]
+			g.articles = g.articles[n:]
 			continue
 		}
 		st.pending = nil
@@ -367,10 +366,9 @@ func (e *Engine) Fired(a notify.Alert, lastSeq uint64) {
 		st.lastFired = a.FiredAt
 	}
 	for _, art := range a.Articles {
-		fp := story.Of(art.Title, art.Snippet)
-		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, Source: art.Source, URL: art.URL, FP: fp, At: a.FiredAt})
+		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, Source: art.Source, URL: art.URL, At: a.FiredAt})
 		for _, c := range art.Copies {
-			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, Source: c.Source, URL: c.URL, FP: fp, At: a.FiredAt})
+			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, Source: c.Source, URL: c.URL, At: a.FiredAt})
 		}
 	}
 }

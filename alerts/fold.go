@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/alerts/story"
 )
 
 // silenced returns the silence holding a topic at now ("" when the silencer cannot name it).
@@ -34,8 +33,19 @@ func (f fold) suppression(s Suppression) Suppression {
 	return s
 }
 
-// similarity is how alike two fingerprints are, from 1 (equal) to 0 (every bit differs).
-func similarity(a, b story.Fingerprint) float64 { return 1 - float64(a.Distance(b))/64 }
+// explain fills in how alike the folded article is to the story it joined, as the story
+// model measured it when it joined (when the index can say).
+func (e *Engine) explain(topic, articleID string, f fold) fold {
+	if f.by != FoldedSameStory && f.by != FoldedNearCopy {
+		return f
+	}
+	if j, ok := e.stories.(JoinIndex); ok {
+		if sim, ok := j.JoinSimilarity(topic, articleID); ok {
+			f.similarity = sim
+		}
+	}
+	return f
+}
 
 // alertID is derived from what the alert is about: its topic, its rule kind and the articles
 // it reports, so it is the same for the same alert (a retried publish is deduplicated by

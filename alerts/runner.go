@@ -121,6 +121,12 @@ func (r *Runner) UseStories(x StoryIndex) {
 	r.engine.UseStories(x)
 }
 
+func (r *Runner) storyIndex() StoryIndex {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.engine.stories
+}
+
 // Run restores state and fires alerts until ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
 	return followMatches(ctx, r.log, r.logger, "alert engine", r)
@@ -198,6 +204,9 @@ func (r *Runner) observe(ctx context.Context) func(data []byte, seq, pending uin
 		if err != nil {
 			r.logger.Warn("match event skipped", "stream_seq", seq, "error", err)
 		} else {
+			if w, ok := r.storyIndex().(StoryWaiter); ok {
+				_ = w.WaitFolded(ctx, seq) // only fails when ctx ends: nothing fires then
+			}
 			r.mu.Lock()
 			sup, suppressed := r.engine.Observe(m, seq, r.now())
 			r.mu.Unlock()

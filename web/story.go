@@ -3,8 +3,6 @@ package web
 import (
 	"html/template"
 	"net/http"
-
-	"github.com/newswatch/newswatch/alerts/story"
 )
 
 type storyData struct {
@@ -39,21 +37,12 @@ func (s *server) story(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := storyData{TopicID: topic, TopicName: name, Story: st, Timeline: timeline(st)}
-	ids := map[string]bool{}
-	for _, a := range st.Articles {
-		ids[a.ID] = true
-	}
-	stored := s.corpus.byID(r.Context(), ids)
-	fingerprint := func(a articleRef) story.Fingerprint {
-		return story.Of(a.Title, stored[a.ID].Summary)
-	}
-	first := fingerprint(st.FirstReport)
 	for _, a := range st.Articles {
 		sa := storyArticle{articleRef: a, Lag: int64(a.At.Sub(st.FirstSeen).Seconds()), Kind: "rewrite"}
 		switch {
 		case a.ID == st.FirstReport.ID:
 			sa.Kind = "first report"
-		case story.Same(first, fingerprint(a)):
+		case s.isCopy(topic, a.ID):
 			sa.Kind = "copy"
 		}
 		d.Articles = append(d.Articles, sa)

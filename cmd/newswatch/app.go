@@ -148,6 +148,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		}
 		handler, err := a.page(api.New(api.Options{
 			Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a}, Matches: matchExplainer{a},
+			Stories:  storyReader{a},
 			Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
 			Logger: a.log.With("component", "api"),
 		}))
