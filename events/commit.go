@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go"
@@ -177,15 +178,20 @@ func (s *Store) publishPending(ctx context.Context, batch []pending) error {
 }
 
 // publishAtomic appends msgs as one atomic batch. When the server refuses it because one of
-// them is stored already (a batch cut short by a full store), it appends them one by one: the
-// server acknowledges the stored ones as duplicates and adds the rest.
+// them is stored already (a batch cut short by a full store, or a retried commit, whose
+// answer the batch helper cannot read), it appends them one by one: the server acknowledges
+// the stored ones as duplicates and adds the rest.
 func (s *Store) publishAtomic(ctx context.Context, msgs []*nats.Msg) error {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	_, err := jetstreamext.PublishMsgBatch(cctx, s.conn.JS, msgs)
-	if isDuplicateBatch(err) {
+	if isDuplicateBatch(err) || errors.Is(err, jetstream.ErrInvalidJSAck) {
 		err = nil
 		for _, m := range msgs {
+			// The batch helper marked the messages; unmarked, each is an ordinary publish.
+			m.Header.Del(jetstreamext.BatchIDHeader)
+			m.Header.Del(jetstreamext.BatchSeqHeader)
+			m.Header.Del(jetstreamext.BatchCommitHeader)
 			if _, perr := s.conn.JS.PublishMsg(cctx, m); perr != nil {
 				return perr
 			}
