@@ -29,6 +29,7 @@ func (p *Poller) process(ctx context.Context, j *job) {
 		// Same outcome as parsing it would give: every item a duplicate.
 		j.poll.Result = events.ResultOK
 		j.poll.Items, j.poll.Duplicates = st.items, st.items
+		j.itemHashes = st.itemHashes
 		p.pm.unchanged.Inc()
 		_ = j.hold.Resize(ctx, 0)
 		return

@@ -170,12 +170,27 @@ func (p *Poller) writer(ctx context.Context, stop <-chan struct{}) {
 	}
 }
 
-// fetchJob fetches a feed, holding the body's bytes to the budget.
+// fetchJob fetches a feed, holding the body's bytes to the budget. It holds the size of the
+// feed's last body (at least minPrepaid) before sending the request, so waiting for memory
+// happens before the request and its deadline start; only a body larger than last time
+// waits while it is read.
 func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 	st := &r.state
 	j := &job{r: r, hold: p.budget.Hold()}
 	j.poll = events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: p.now().UTC()}
-	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified, Reserve: j.hold.Grow})
+	credit := max(st.bodySize, minPrepaid)
+	if err := j.hold.Grow(ctx, credit); err != nil {
+		j.hold.Release()
+		j.poll.Result, j.poll.Error = events.ResultNetworkError, "waiting for memory to fetch: "+err.Error()
+		return j
+	}
+	reserve := func(ctx context.Context, n int64) error {
+		use := min(credit, n)
+		credit -= use
+		return j.hold.Grow(ctx, n-use)
+	}
+	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified, Reserve: reserve})
+	st.bodySize = max(j.hold.Bytes()-credit, st.bodySize/2) // a feed that shrank holds less next time
 	switch {
 	case err != nil:
 		j.hold.Release()
@@ -190,13 +205,14 @@ func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 	default:
 		j.poll.StatusCode = resp.StatusCode
 		j.resp = resp
-		// A fetcher that does not ask the budget (a test double) is accounted after the fact.
-		if short := int64(cap(resp.Body)) - j.hold.Bytes(); short > 0 {
-			_ = j.hold.Grow(context.WithoutCancel(ctx), short)
-		}
+		// What the body holds, whether or not the fetcher asked the budget (a test double).
+		_ = j.hold.Resize(context.WithoutCancel(ctx), int64(cap(resp.Body)))
 	}
 	return j
 }
+
+// minPrepaid is what a fetch holds before its request when the feed's body size is unknown.
+const minPrepaid = 64 << 10
 
 // knownItem reports whether hash is among the item hashes of the feed's last stored poll.
 func knownItem(hashes []uint64, hash uint64) bool {

@@ -44,6 +44,8 @@ type feedState struct {
 	bodyHash   uint64
 	itemHashes []uint64
 	items      int
+	// bodySize is about the size of the feed's last body: what a fetch holds up front.
+	bodySize int64
 }
 
 // backoff is the wait after n consecutive failures: 30s doubling up to max.
