@@ -125,6 +125,7 @@ func (r *SpikeRunner) Run(ctx context.Context) error {
 }
 
 func (r *SpikeRunner) tick(ctx context.Context) { r.check(ctx) }
+
 // stop saves the state on the way out, when anything was observed since the last save: an
 // idle runner (no rules, no matches) writes nothing.
 func (r *SpikeRunner) stop(ctx context.Context) {
