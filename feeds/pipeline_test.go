@@ -208,10 +208,10 @@ func TestScheduledPollsCommitInGroups(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(5 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 2 minutes")
+			t.Fatal("condition not met within 5 minutes")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
