@@ -16,12 +16,15 @@ type Ingest struct {
 
 func (v *validator) ingest() {
 	in := v.c.Ingest
-	for path, n := range map[string]int64{
-		"ingest.workers": int64(in.Workers), "ingest.fetch_concurrency": int64(in.FetchConcurrency),
-		"ingest.max_bytes_in_flight": in.MaxBytesInFlight, "ingest.max_commit_polls": int64(in.MaxCommitPolls),
+	for _, k := range []struct {
+		path string
+		n    int64
+	}{
+		{"ingest.workers", int64(in.Workers)}, {"ingest.fetch_concurrency", int64(in.FetchConcurrency)},
+		{"ingest.max_bytes_in_flight", in.MaxBytesInFlight}, {"ingest.max_commit_polls", int64(in.MaxCommitPolls)},
 	} {
-		if n < 0 {
-			v.errorf(path, "must not be negative (0 means the default), got %d", n)
+		if k.n < 0 {
+			v.errorf(k.path, "must not be negative (0 means the default), got %d", k.n)
 		}
 	}
 	if in.MaxBytesInFlight > 0 && in.MaxBytesInFlight < 1<<20 {
