@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/newswatch/newswatch/events"
@@ -158,7 +159,6 @@ func joinErr(a, b string) string {
 // event with the feed's history.
 func (p *Poller) settle(j *job) {
 	st, poll := &j.r.state, &j.poll
-	log := p.log.With("feed", st.ID)
 	if j.oversize > 0 {
 		poll.Error = joinErr(poll.Error, fmt.Sprintf("%d item(s) over a field cap, cut (see docs/config.md, field caps)", j.oversize))
 	}
@@ -173,7 +173,7 @@ func (p *Poller) settle(j *job) {
 			// The last stored validators stay, so a restart asks for the document again.
 			poll.ETag, poll.LastModified = st.etag, st.lastModified
 		}
-		log.Warn("poll failed", "result", poll.Result, "error", poll.Error, "consecutive_failures", st.failures, "retry_in", wait.String())
+		p.log.Warn("poll failed", "feed", st.ID, "result", poll.Result, "error", poll.Error, "consecutive_failures", st.failures, "retry_in", wait.String())
 	} else {
 		st.failures = 0
 		st.notBefore = time.Time{}
@@ -184,7 +184,9 @@ func (p *Poller) settle(j *job) {
 		at := now.UTC()
 		st.lastSuccess = &at
 		p.m.lastSuccess.WithLabelValues(st.ID).Set(float64(now.Unix()))
-		log.Debug("poll done", "result", poll.Result, "items", poll.Items, "new", poll.New, "duplicates", poll.Duplicates)
+		if p.log.Enabled(context.Background(), slog.LevelDebug) { // a 304 should not pay for a log it does not write
+			p.log.Debug("poll done", "feed", st.ID, "result", poll.Result, "items", poll.Items, "new", poll.New, "duplicates", poll.Duplicates)
+		}
 	}
 	poll.ConsecutiveFailures = st.failures
 	p.m.polls.WithLabelValues(st.ID, poll.Result).Inc()
