@@ -225,15 +225,20 @@ func firstNonEmpty(a, b string) string {
 // ErrUnknownFeed is returned by PollNow for a feed id that is not configured.
 var ErrUnknownFeed = errors.New("feeds: unknown feed")
 
-// PollNow polls one feed at once, unless a poll of it is already running, and returns the
-// outcome. It ignores backoff: it is for operators and tests.
+// PollNow polls one feed at once and returns the outcome; when a poll of the feed is running
+// (a scheduled one still in the pipeline), it waits for that one to end first, so two polls
+// of one feed never overlap. It ignores backoff: it is for operators and tests.
 func (p *Poller) PollNow(ctx context.Context, feedID string) (events.Poll, error) {
 	r, ok := p.feeds[feedID]
 	if !ok {
 		return events.Poll{}, fmt.Errorf("%w %q", ErrUnknownFeed, feedID)
 	}
-	if !r.running.CompareAndSwap(false, true) {
-		return events.Poll{}, fmt.Errorf("poll %s: already running", feedID)
+	for !r.running.CompareAndSwap(false, true) {
+		select {
+		case <-ctx.Done():
+			return events.Poll{}, fmt.Errorf("poll %s: waiting for the running poll: %w", feedID, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	defer r.running.Store(false)
 	j := p.fetchJob(ctx, r)
