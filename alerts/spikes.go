@@ -125,7 +125,17 @@ func (r *SpikeRunner) Run(ctx context.Context) error {
 }
 
 func (r *SpikeRunner) tick(ctx context.Context) { r.check(ctx) }
-func (r *SpikeRunner) stop(ctx context.Context) { r.save(ctx, true) }
+
+// stop saves the state on the way out, when anything was observed since the last save: an
+// idle runner (no rules, no matches) writes nothing.
+func (r *SpikeRunner) stop(ctx context.Context) {
+	r.mu.Lock()
+	changed := r.seq != r.saved
+	r.mu.Unlock()
+	if changed {
+		r.save(ctx, true)
+	}
+}
 
 func (r *SpikeRunner) resume() uint64 {
 	r.mu.Lock()

@@ -36,6 +36,7 @@ type Config struct {
 	NATS    NATS     `yaml:"nats"`
 	HTTP    HTTP     `yaml:"http"`
 	Fetch   Fetch    `yaml:"fetch"`
+	Ingest  Ingest   `yaml:"ingest"`
 	Log     Log      `yaml:"log"`
 	Feeds   []Feed   `yaml:"feeds"`
 	Topics  []Topic  `yaml:"topics"`

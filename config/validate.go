@@ -32,6 +32,7 @@ func (c *Config) validate(tainted map[string]bool) Errors {
 	v.nats()
 	v.listenAddr("http.listen", c.HTTP.Listen, "127.0.0.1:8080")
 	v.fetch()
+	v.ingest()
 	v.oneOf("log.level", c.Log.Level, "level", "debug, info, warn or error", logLevels)
 	v.oneOf("log.format", c.Log.Format, "format", "auto, json or text", logFormats)
 	v.feeds()

@@ -46,6 +46,10 @@ func TestValidateGlobal(t *testing.T) {
 			"t.yaml:5:15: fetch.user_agent: must not contain control characters",
 			`t.yaml:6:32: fetch.allow_networks[1]: "10.0.0.1" is not a CIDR prefix such as 10.0.0.0/8 or fd00::/8`,
 		}},
+		{"ingest", "ingest:\n  workers: -1\n  max_bytes_in_flight: 1000\n", []string{
+			"t.yaml:2:12: ingest.workers: must not be negative (0 means the default), got -1",
+			"t.yaml:3:24: ingest.max_bytes_in_flight: must be at least 1048576 (1 MiB), got 1000",
+		}},
 		{"log", "log:\n  level: verbose\n  format: xml\n", []string{
 			`t.yaml:2:10: log.level: unknown level "verbose" (use debug, info, warn or error)`,
 			`t.yaml:3:11: log.format: unknown format "xml" (use auto, json or text)`,

@@ -13,6 +13,9 @@ const (
 	ResultNetworkError = "network_error"
 	ResultParseError   = "parse_error"
 	ResultRefused      = "refused"
+	// ResultStoreError is a poll whose document was read but whose new articles could not all
+	// be stored (the store is down or full); it counts as a failure and is retried.
+	ResultStoreError = "store_error"
 )
 
 // Poll is the outcome of one poll of one feed. Feed health is a projection of poll events, and

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/feeds/itemscan"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 )
@@ -34,6 +35,15 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// OnArticles, when set, is called with each poll's newly stored articles.
 	OnArticles func([]events.Article)
+	// Workers is the number of parse + normalize workers (default GOMAXPROCS).
+	Workers int
+	// FetchConcurrency caps fetches in flight across all hosts (default
+	// DefaultFetchConcurrency); the fetcher's per-host limit applies within it.
+	FetchConcurrency int
+	// MaxBytesInFlight is the pipeline's memory budget (default DefaultMaxBytesInFlight).
+	MaxBytesInFlight int64
+	// MaxCommitPolls caps the polls one group commit takes (default DefaultMaxCommitPolls).
+	MaxCommitPolls int
 }
 
 type feedRunner struct {
@@ -41,6 +51,8 @@ type feedRunner struct {
 	schedule cron.Schedule
 	jitter   time.Duration
 	running  atomic.Bool
+	// timer queues the feed once its jitter has passed; one per feed, reused.
+	timer *time.Timer
 }
 
 // Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
@@ -57,6 +69,14 @@ type Poller struct {
 	onArticles  func([]events.Article)
 	inflight    sync.WaitGroup
 	initialized atomic.Bool
+
+	// The pipeline: due feeds → fetchers → parseCh → workers → commitCh → one writer.
+	fetchers, workers, maxCommit int
+	due                          *dueQueue
+	parseCh, commitCh            chan *job
+	budget                       *Budget
+	hasher                       itemscan.Hasher
+	pm                           *pipelineMetrics
 }
 
 // NewPoller validates the feeds' schedules and returns a Poller.
@@ -75,6 +95,7 @@ func NewPoller(o Options) (*Poller, error) {
 	if p.grace <= 0 {
 		p.grace = 10 * time.Second
 	}
+	p.initPipeline(o)
 	maxJitter := o.MaxJitter
 	if maxJitter == 0 {
 		maxJitter = 30 * time.Second
@@ -84,10 +105,13 @@ func NewPoller(o Options) (*Poller, error) {
 		if err != nil {
 			return nil, fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
 		}
-		p.feeds[f.ID] = &feedRunner{
+		r := &feedRunner{
 			state: feedState{Feed: f}, schedule: sched,
 			jitter: jitterFor(f.ID, sched, maxJitter, p.now()),
 		}
+		r.timer = time.AfterFunc(time.Hour, func() { p.due.push(r) })
+		r.timer.Stop()
+		p.feeds[f.ID] = r
 		p.order = append(p.order, f.ID)
 		p.m.init(f.ID)
 	}
@@ -142,23 +166,25 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 	pollCtx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelPolls()
+	stop := make(chan struct{})
+	stages := p.runStages(ctx, pollCtx, stop)
+	defer func() { close(stop); stages.Wait() }()
 	c := cron.New()
 	for _, id := range p.order {
 		r := p.feeds[id]
-		start := func() {
-			// Add happens in the caller, before Stop or Wait can observe the group.
-			p.inflight.Add(1)
-			go func() {
-				defer p.inflight.Done()
-				p.fire(ctx, pollCtx, r)
-			}()
-		}
+		start := func() { p.fire(ctx, r) }
 		c.Schedule(r.schedule, cron.FuncJob(start))
 		start()
 	}
 	c.Start()
 	<-ctx.Done()
 	<-c.Stop().Done()
+	for _, id := range p.order {
+		// A poll still waiting out its jitter ends here; one already due drains as skipped.
+		if r := p.feeds[id]; r.timer.Stop() {
+			p.endScheduled(r)
+		}
+	}
 	done := make(chan struct{})
 	go func() { p.inflight.Wait(); close(done) }()
 	select {
@@ -171,22 +197,18 @@ func (p *Poller) Run(ctx context.Context) error {
 	return nil
 }
 
-// fire runs one scheduled poll of a feed, unless one is running or the feed is backing off.
-func (p *Poller) fire(runCtx, pollCtx context.Context, r *feedRunner) {
-	if !r.running.CompareAndSwap(false, true) {
+// fire queues one scheduled poll of a feed after its jitter, unless one is running. A feed
+// that is backing off is dropped when a fetcher takes it.
+func (p *Poller) fire(runCtx context.Context, r *feedRunner) {
+	if runCtx.Err() != nil || !r.running.CompareAndSwap(false, true) {
 		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
 		return
 	}
-	defer r.running.Store(false)
-	if r.jitter > 0 {
-		select {
-		case <-runCtx.Done():
-			return
-		case <-time.After(r.jitter):
-		}
-	}
-	if runCtx.Err() != nil || p.now().Before(r.state.notBefore) {
+	// Add happens here, before Run's Wait can observe the group.
+	p.inflight.Add(1)
+	if r.jitter <= 0 {
+		p.due.push(r)
 		return
 	}
-	p.pollOnce(pollCtx, &r.state)
+	r.timer.Reset(r.jitter)
 }

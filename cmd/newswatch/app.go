@@ -137,6 +137,8 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	a.poller, err = feeds.NewPoller(feeds.Options{
 		Feeds: feedList(cfg), Fetcher: fetcher, Store: a.store,
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
+		Workers: cfg.Ingest.Workers, FetchConcurrency: cfg.Ingest.FetchConcurrency,
+		MaxBytesInFlight: cfg.Ingest.MaxBytesInFlight, MaxCommitPolls: cfg.Ingest.MaxCommitPolls,
 	})
 	if err != nil {
 		return nil, err
