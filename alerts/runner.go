@@ -175,6 +175,7 @@ func untilRestored(ctx context.Context, logger *slog.Logger, restore func() erro
 func (r *Runner) restore(ctx context.Context) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.engine.forget()
 	since := r.now().Add(-DefaultStoryWindow)
 	for _, id := range r.engine.Topics() {
 		if w := r.engine.topics[id].rule.StoryWindow; r.now().Add(-w).Before(since) {

@@ -42,6 +42,7 @@ type feedState struct {
 	lastSuccess        *time.Time
 	lastNew            *time.Time
 	cadence            time.Duration
+	slot               time.Time // the scheduled slot of the poll under way (zero: PollNow)
 }
 
 // backoff is the wait after n consecutive failures: 30s doubling up to max.
@@ -87,7 +88,7 @@ func (st *feedState) restore(last *events.Poll, maxWait time.Duration) {
 // pollOnce fetches, parses and stores one feed and returns the poll outcome, already stored.
 func (p *Poller) pollOnce(ctx context.Context, st *feedState) events.Poll {
 	start := p.now()
-	poll := events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: start.UTC()}
+	poll := events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: start.UTC(), Instance: p.instance, Slot: slotField(st.slot)}
 	log := p.log.With("feed", st.ID)
 	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified})
 	switch {

@@ -34,6 +34,10 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// OnArticles, when set, is called with each poll's newly stored articles.
 	OnArticles func([]events.Article)
+	// Owns, when set, is asked before each scheduled poll (cluster mode); Instance names this
+	// instance in the poll events.
+	Owns     OwnsFunc
+	Instance string
 }
 
 type feedRunner struct {
@@ -41,6 +45,7 @@ type feedRunner struct {
 	schedule cron.Schedule
 	jitter   time.Duration
 	running  atomic.Bool
+	owned    bool // the last slot asked about was this instance's (only fire touches it)
 }
 
 // Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
@@ -55,6 +60,8 @@ type Poller struct {
 	maxBackoff  time.Duration
 	grace       time.Duration
 	onArticles  func([]events.Article)
+	owns        OwnsFunc
+	instance    string
 	inflight    sync.WaitGroup
 	initialized atomic.Bool
 }
@@ -65,6 +72,7 @@ func NewPoller(o Options) (*Poller, error) {
 		feeds: map[string]*feedRunner{}, fetcher: o.Fetcher, store: o.Store,
 		log: o.Logger.With("component", "poller"), m: newMetrics(o.Registerer),
 		now: o.Now, maxBackoff: o.MaxBackoff, grace: o.ShutdownGrace, onArticles: o.OnArticles,
+		owns: o.Owns, instance: o.Instance,
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -178,6 +186,7 @@ func (p *Poller) fire(runCtx, pollCtx context.Context, r *feedRunner) {
 		return
 	}
 	defer r.running.Store(false)
+	slot := slotOf(r.schedule, p.now())
 	if r.jitter > 0 {
 		select {
 		case <-runCtx.Done():
@@ -185,8 +194,9 @@ func (p *Poller) fire(runCtx, pollCtx context.Context, r *feedRunner) {
 		case <-time.After(r.jitter):
 		}
 	}
-	if runCtx.Err() != nil || p.now().Before(r.state.notBefore) {
+	if runCtx.Err() != nil || !p.mayPoll(pollCtx, r, slot) || p.now().Before(r.state.notBefore) {
 		return
 	}
+	r.state.slot = slot
 	p.pollOnce(pollCtx, &r.state)
 }
