@@ -26,6 +26,9 @@ type receiverSet struct {
 	now     func() time.Time
 	ua      string
 	metrics *alerts.DeliveryMetrics
+	// hold, when set (cluster mode), runs a receiver's delivery only while this instance
+	// holds its role.
+	hold func(ctx context.Context, receiver string, fn func(context.Context) error) error
 
 	mu      sync.Mutex
 	ctx     context.Context // nil until run
@@ -104,7 +107,12 @@ func (s *receiverSet) apply() {
 		go func() {
 			defer s.wg.Done()
 			defer close(r.done)
-			_ = s.conn.RunDelivery(ctx, n.Name, n.Topics, s.log, d.Handle)
+			deliver := func(ctx context.Context) error { return s.conn.RunDelivery(ctx, n.Name, n.Topics, s.log, d.Handle) }
+			if s.hold != nil {
+				_ = s.hold(ctx, n.Name, deliver)
+				return
+			}
+			_ = deliver(ctx)
 		}()
 	}
 }
