@@ -131,14 +131,15 @@ func (n *Node) serve(ctx context.Context, key string, rev uint64, val []byte, ro
 		case <-t.C:
 		}
 		sent := time.Now()
-		next, err := n.renew(ctx, key, rev, val)
+		// A slow write is still in time until the key could expire: wait that long for it.
+		next, err := n.renew(ctx, lastOK.Add(n.ttl-n.margin()), key, rev, val)
 		switch {
 		case err == nil:
 			rev, lastOK = next, sent
 		case errors.Is(err, errLeaseTaken):
 			stop()
 			return true
-		case time.Since(lastOK) > n.ttl-n.margin():
+		case time.Since(lastOK) >= n.ttl-n.margin():
 			n.log.Warn("lease not renewed in time; stopping the role", "role", role, "error", err)
 			stop()
 			return true
@@ -150,8 +151,8 @@ var errLeaseTaken = errors.New("cluster: lease held by another instance")
 
 // renew rewrites the key at its revision. A revision mismatch after a write that timed out
 // but landed is recognised by the token.
-func (n *Node) renew(ctx context.Context, key string, rev uint64, val []byte) (uint64, error) {
-	cctx, cancel := context.WithTimeout(ctx, n.renewEvery())
+func (n *Node) renew(ctx context.Context, deadline time.Time, key string, rev uint64, val []byte) (uint64, error) {
+	cctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	next, err := n.kv.Update(cctx, key, val, rev)
 	if err == nil || !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyNotFound) {

@@ -14,11 +14,33 @@ type metrics struct {
 	claims        *prometheus.CounterVec
 	memberChanges prometheus.Counter
 
+	owned func() float64 // set before the first scrape
+
 	mu    sync.Mutex
 	feeds func() []string
 }
 
 func newMetrics(reg prometheus.Registerer, n *Node, roles []string) *metrics {
+	m := registerMetrics(reg, roles, 0, func() float64 { return float64(len(n.Members())) }, nil)
+	m.owned = func() float64 {
+		m.mu.Lock()
+		list := m.feeds
+		m.mu.Unlock()
+		if list == nil {
+			return 0
+		}
+		return float64(n.Owned(list()))
+	}
+	return m
+}
+
+// Standalone exports the cluster metrics for an instance that runs without cluster mode: it
+// holds every role and polls every feed, so the same dashboards and alert rules apply to it.
+func Standalone(reg prometheus.Registerer, roles []string, feeds func() int) {
+	registerMetrics(reg, roles, 1, func() float64 { return 1 }, func() float64 { return float64(feeds()) })
+}
+
+func registerMetrics(reg prometheus.Registerer, roles []string, held float64, members, owned func() float64) *metrics {
 	f := promauto.With(reg)
 	m := &metrics{
 		held: f.NewGaugeVec(prometheus.GaugeOpts{
@@ -42,8 +64,9 @@ func newMetrics(reg prometheus.Registerer, n *Node, roles []string) *metrics {
 			Help: "Times the list of live instances changed as this instance saw it.",
 		}),
 	}
+	m.owned = owned
 	for _, r := range roles {
-		m.held.WithLabelValues(r).Set(0)
+		m.held.WithLabelValues(r).Set(held)
 		m.acquired.WithLabelValues(r)
 		m.lost.WithLabelValues(r)
 	}
@@ -53,19 +76,11 @@ func newMetrics(reg prometheus.Registerer, n *Node, roles []string) *metrics {
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "newswatch_cluster_members",
 		Help: "Live instances in the cluster as this instance sees them.",
-	}, func() float64 { return float64(len(n.Members())) })
+	}, members)
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "newswatch_cluster_feeds_owned",
 		Help: "Configured feeds this instance polls under the current member list.",
-	}, func() float64 {
-		m.mu.Lock()
-		list := m.feeds
-		m.mu.Unlock()
-		if list == nil {
-			return 0
-		}
-		return float64(n.Owned(list()))
-	})
+	}, func() float64 { return m.owned() })
 	return m
 }
 

@@ -198,7 +198,7 @@ func (n *Node) Run(ctx context.Context) error {
 // beat writes the member key and reads the member list.
 func (n *Node) beat(ctx context.Context, key string, val []byte) {
 	sent := time.Now()
-	cctx, cancel := context.WithTimeout(ctx, n.renewEvery())
+	cctx, cancel := context.WithTimeout(ctx, n.ttl/2)
 	defer cancel()
 	if _, err := n.kv.Put(cctx, key, val); err != nil {
 		if ctx.Err() == nil {

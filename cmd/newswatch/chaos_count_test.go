@@ -86,10 +86,14 @@ func TestClusterChaos(t *testing.T) {
 
 	reader := live[0].app.conn
 	var c chaosCount
-	waitUntil(t, "everything published stored, matched, alerted and delivered", 150*time.Second, func() bool {
-		c = countChaos(t, reader, feeds, hook)
-		return c.settled()
-	})
+	for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(time.Second) {
+		if c = countChaos(t, reader, feeds, hook); c.settled() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not everything published was stored, matched, alerted and delivered within 150s: %+v", c)
+		}
+	}
 	t.Logf("articles %d (lost %d, doubled %d); matches %d (lost %d, doubled %d); match alerts %d (articles lost %d, in two alerts %d); alerts %d, deliveries lost %d, redelivered with the same key %d; digests %d (periods doubled %d, gaps %d); polls %d, slots polled twice %d; polls by instance %v",
 		c.articles, c.lostArticles, c.doubledArticles, c.matches, c.lostMatches, c.doubledMatches,
 		c.matchAlerts, c.lostAlerts, c.doubledAlerts, c.alerts, c.lostDeliveries, c.redelivered,

@@ -23,13 +23,15 @@ func deliveryRole(receiver string) string { return "delivery." + receiver }
 
 // joinCluster makes the App one instance of a cluster when cluster mode is on: it creates the
 // cluster buckets and the Node; roles and feed ownership are asked of it from then on.
+// Without cluster mode the instance exports the cluster metrics of a cluster of one.
 func (a *App) joinCluster(ctx context.Context, cfg *config.Config) error {
-	if !cfg.Cluster.Enabled {
-		return nil
-	}
 	roles := []string{roleMatcher, roleAlerts, roleSpikes, roleDigests, roleSnapshots}
 	for _, n := range cfg.Notify {
 		roles = append(roles, deliveryRole(n.Name))
+	}
+	if !cfg.Cluster.Enabled {
+		cluster.Standalone(a.deps.Registry, roles, func() int { return len(a.config().Feeds) })
+		return nil
 	}
 	node, err := cluster.New(ctx, a.conn.JS, cluster.Config{
 		Instance: cfg.Cluster.Instance, TTL: cfg.Cluster.LeaseTTL, Replicas: cfg.NATS.Replicas,
