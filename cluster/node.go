@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 )
 
 // Bucket names.
@@ -234,20 +235,26 @@ func (n *Node) beat(ctx context.Context, key string, val []byte) {
 	}
 }
 
+// listMembers reads the last message of every member key in one direct get, which any
+// replica answers (listing keys through a watcher creates a consumer each time, which a busy
+// stream leader answers slowly). Expired keys are gone; deleted ones end in a marker.
 func (n *Node) listMembers(ctx context.Context) ([]string, error) {
-	lister, err := n.kv.ListKeysFiltered(ctx, "member.*")
+	msgs, err := jetstreamext.GetLastMsgsFor(ctx, n.js, "KV_"+Bucket, []string{"$KV." + Bucket + ".member.>"})
 	if err != nil {
-		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return nil, nil
-		}
 		return nil, fmt.Errorf("list members: %w", err)
 	}
 	var out []string
-	for k := range lister.Keys() {
-		out = append(out, strings.TrimPrefix(k, "member."))
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("list members: %w", err) // the list may be cut short
+	for m, err := range msgs {
+		if errors.Is(err, jetstreamext.ErrNoMessages) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list members: %w", err)
+		}
+		if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+			continue
+		}
+		out = append(out, strings.TrimPrefix(m.Subject, "$KV."+Bucket+".member."))
 	}
 	return out, nil
 }
