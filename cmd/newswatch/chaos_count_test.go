@@ -20,7 +20,7 @@ func TestClusterChaos(t *testing.T) {
 		t.Skip("chaos test: minutes")
 	}
 	nc := startNATSCluster(t)
-	feeds := newGrowingFeeds(t, 4, 3, time.Second)
+	feeds := newGrowingFeeds(t, 4, 2, 1500*time.Millisecond)
 	defer func() {
 		select {
 		case <-feeds.stop:
@@ -37,12 +37,20 @@ func TestClusterChaos(t *testing.T) {
 		}
 	}()
 	waitTakeover(t, live, time.Now(), "start")
-	waitUntil(t, "a first alert delivered", 120*time.Second, func() bool { return len(hook.alerts()) > 0 })
+	waitUntil(t, "a first alert delivered", 180*time.Second, func() bool { return len(hook.alerts()) > 0 })
 
 	// Every instance serves the API; a standby is ready.
 	for _, m := range live {
 		if !m.app.holds(roleMatcher) {
-			waitUntil(t, "standby "+m.name+" ready", 60*time.Second, func() bool { return readyStatus(t, m.app.HTTPAddr()) == http.StatusOK })
+			last := ""
+			waitUntil(t, "standby "+m.name+" ready", 120*time.Second, func() bool {
+				err := m.app.ready(t.Context())
+				if err != nil && err.Error() != last {
+					last = err.Error()
+					t.Logf("standby %s not ready yet: %v", m.name, err)
+				}
+				return err == nil && readyStatus(t, m.app.HTTPAddr()) == http.StatusOK
+			})
 		}
 	}
 
@@ -61,7 +69,7 @@ func TestClusterChaos(t *testing.T) {
 	failover := waitTakeover(t, live, killedAt, "after kill -9 of "+dead.name)
 	for r, d := range failover {
 		if d > 15*time.Second {
-			t.Errorf("role %s took %s to fail over; the goal is 10s (lease_ttl 4s)", r, d)
+			t.Errorf("role %s took %s to fail over; the goal is 10s (lease_ttl 6s)", r, d)
 		}
 	}
 

@@ -104,7 +104,7 @@ func (g *growingFeeds) yaml() string {
 	b.WriteString("feeds:\n")
 	per := len(g.ids) / len(g.servers)
 	for i, id := range g.ids {
-		fmt.Fprintf(&b, "  - {id: %s, url: \"%s/%s.xml\", schedule: \"@every 2s\"}\n", id, g.servers[i/per].URL, id)
+		fmt.Fprintf(&b, "  - {id: %s, url: \"%s/%s.xml\", schedule: \"@every 3s\"}\n", id, g.servers[i/per].URL, id)
 	}
 	return b.String()
 }
@@ -117,7 +117,7 @@ nats: {url: "%s", replicas: 3}
 http: {listen: "127.0.0.1:0"}
 fetch: {allow_networks: ["127.0.0.1/32"], timeout: 5s}
 log: {level: info}
-cluster: {enabled: true, instance: %s, lease_ttl: 4s}
+cluster: {enabled: true, instance: %s}
 %stopics:
   - {id: kursk, name: Kursk, query: 'Kursk'}
 alerts:
@@ -142,7 +142,7 @@ type member struct {
 	done   chan error
 }
 
-func startMember(t *testing.T, cfg *config.Config) *member {
+func startMember(t testing.TB, cfg *config.Config) *member {
 	t.Helper()
 	var out io.Writer = io.Discard
 	if dir := os.Getenv("NEWSWATCH_CHAOS_LOGS"); dir != "" {

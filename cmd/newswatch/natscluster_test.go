@@ -17,14 +17,14 @@ import (
 // natsCluster is a 3-node JetStream cluster on loopback whose servers a test can stop and
 // start again with the same ports and storage.
 type natsCluster struct {
-	t       *testing.T
+	t       testing.TB
 	opts    []*server.Options
 	servers []*server.Server
 }
 
 // portBelowEphemeral finds a free loopback port outside the ephemeral range, so that a
 // stopped server's port is not taken by some client socket before it restarts.
-func portBelowEphemeral(t *testing.T, taken map[int]bool) int {
+func portBelowEphemeral(t testing.TB, taken map[int]bool) int {
 	t.Helper()
 	for range 1000 {
 		p := 20000 + rand.IntN(12000)
@@ -43,7 +43,7 @@ func portBelowEphemeral(t *testing.T, taken map[int]bool) int {
 	return 0
 }
 
-func startNATSCluster(t *testing.T) *natsCluster {
+func startNATSCluster(t testing.TB) *natsCluster {
 	t.Helper()
 	taken := map[int]bool{}
 	c := &natsCluster{t: t}
