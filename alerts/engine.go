@@ -78,6 +78,7 @@ type group struct {
 	lastSeq  uint64
 	articles []notify.Article
 	fps      []story.Fingerprint
+	seqs     []uint64 // each article's match sequence, to split a group past maxArticlesPerAlert
 }
 
 type topicState struct {
@@ -176,6 +177,7 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
 	art.Story = sid
 	g.articles = append(g.articles, art)
 	g.fps = append(g.fps, fp)
+	g.seqs = append(g.seqs, seq)
 }
 
 func articleOf(m events.Match) notify.Article {
@@ -247,14 +249,22 @@ func (e *Engine) Due(now time.Time) []Fire {
 			continue
 		}
 		n := min(len(g.articles), maxArticlesPerAlert)
+		// A split group's first part covers the matches up to its last article, not the
+		// group's: the rest gets an id (and a source sequence) of its own, so it is neither
+		// deduplicated as a retry of the first part nor skipped after a restart.
+		last := g.lastSeq
+		if n < len(g.articles) {
+			last = g.seqs[n-1]
+		}
 		a := notify.Alert{
-			ID: alertID(id, g.firstSeq, g.lastSeq), Topic: id, TopicName: st.rule.TopicName, Kind: KindMatch,
+			ID: alertID(id, g.firstSeq, last), Topic: id, TopicName: st.rule.TopicName, Kind: KindMatch,
 			FiredAt: now.UTC(), Articles: slices.Clone(g.articles[:n]),
 		}
 		a.Summary = summaryLine(a)
-		out = append(out, Fire{Alert: a, LastSeq: g.lastSeq})
+		out = append(out, Fire{Alert: a, LastSeq: last})
 		if n < len(g.articles) {
-			g.articles, g.fps = g.articles[n:], g.fps[n:]
+			g.articles, g.fps, g.seqs = g.articles[n:], g.fps[n:], g.seqs[n:]
+			g.firstSeq = g.seqs[0]
 			continue
 		}
 		st.pending = nil
