@@ -1241,8 +1241,6 @@ type k8sObject struct {
 	Spec struct {
 		// Workloads.
 		Replicas *int `yaml:"replicas"`
-		// PodDisruptionBudgets (and Selector).
-		MinAvailable *int `yaml:"minAvailable"`
 		Selector struct {
 			MatchLabels map[string]string `yaml:"matchLabels"`
 		} `yaml:"selector"`
@@ -1271,6 +1269,10 @@ type k8sObject struct {
 				Name string `yaml:"name"`
 			} `yaml:"metadata"`
 		} `yaml:"volumeClaimTemplates"`
+
+		// PodDisruptionBudgets (with Selector above).
+		MinAvailable *int `yaml:"minAvailable"`
+
 		// Services.
 		ClusterIP string `yaml:"clusterIP"`
 		Ports     []struct {
