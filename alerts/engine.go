@@ -86,6 +86,7 @@ type group struct {
 	// engine saw more than LateAfter after it was made.
 	oldest time.Time
 	late   bool
+	seqs   []uint64 // each article's match sequence, to split a group past maxArticlesPerAlert
 }
 
 type topicState struct {
@@ -207,6 +208,7 @@ func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) (Suppression
 	art := articleOf(m)
 	art.Story = sid
 	g.articles = append(g.articles, art)
+	g.seqs = append(g.seqs, seq)
 	return Suppression{}, false
 }
 
@@ -297,6 +299,13 @@ func (e *Engine) Due(now time.Time) []Fire {
 			continue
 		}
 		n := min(len(g.articles), maxArticlesPerAlert)
+		// A split group's first part covers the matches up to its last article, not the
+		// group's: the rest gets an id (and a source sequence) of its own, so it is neither
+		// deduplicated as a retry of the first part nor skipped after a restart.
+		last := g.lastSeq
+		if n < len(g.articles) {
+			last = g.seqs[n-1]
+		}
 		a := notify.Alert{
 			ID: alertID(id, KindMatch, g.articles[:n]), Topic: id, TopicName: st.rule.TopicName, Kind: KindMatch,
 			FiredAt: now.UTC(), Articles: slices.Clone(g.articles[:n]),
@@ -305,9 +314,10 @@ func (e *Engine) Due(now time.Time) []Fire {
 		if g.late {
 			a.Late = &notify.Late{MatchedAt: g.oldest.UTC(), AgeSeconds: int64(now.Sub(g.oldest) / time.Second)}
 		}
-		out = append(out, Fire{Alert: a, LastSeq: g.lastSeq})
+		out = append(out, Fire{Alert: a, LastSeq: last})
 		if n < len(g.articles) {
-			g.articles = g.articles[n:]
+			g.articles, g.seqs = g.articles[n:], g.seqs[n:]
+			g.firstSeq = g.seqs[0]
 			continue
 		}
 		st.pending = nil

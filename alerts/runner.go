@@ -246,6 +246,7 @@ func untilRestored(ctx context.Context, logger *slog.Logger, restore func() erro
 func (r *Runner) restore(ctx context.Context) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.engine.forget()
 	if err := r.restoreRules(ctx); err != nil {
 		return 0, err
 	}

@@ -146,6 +146,7 @@ func (r *SpikeRunner) resume() uint64 {
 func (r *SpikeRunner) restore(ctx context.Context) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.aborted = false
 	data, err := r.log.GetState(ctx, spikeStateKey)
 	if err != nil {
 		return 0, err
@@ -161,6 +162,9 @@ func (r *SpikeRunner) restore(ctx context.Context) (uint64, error) {
 		}
 	}
 	if data == nil {
+		// Forget what an earlier run of this runner folded (another instance may have run
+		// the detector since): the stream is read again from four weeks back.
+		_ = r.det.Restore(nil)
 		st.Seq, err = r.log.SeqBefore(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, r.now().Add(-spike.History))
 		if err != nil {
 			return 0, err

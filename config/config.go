@@ -44,6 +44,7 @@ type Config struct {
 	Notify  []Notify `yaml:"notify"`
 	// Silences suppress a topic's alerts until a time.
 	Silences []Silence `yaml:"silences"`
+	Cluster  Cluster   `yaml:"cluster"`
 
 	file string              // file the config was parsed from
 	pos  map[string]position // config path → position of its value

@@ -40,6 +40,7 @@ func (c *Config) validate(tainted map[string]bool) Errors {
 	v.alerts()
 	v.notify()
 	v.silences()
+	v.cluster()
 	return v.errs
 }
 

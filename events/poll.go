@@ -48,6 +48,10 @@ type Poll struct {
 	// NewArticleInterval is the feed's usual cadence: a moving average of the time between
 	// polls that brought something new.
 	NewArticleInterval time.Duration `json:"new_article_interval_ns,omitempty"`
+	// Slot is the scheduled time the poll was for (absent for polls on demand); with several
+	// instances at most one polls a feed's slot. Instance names the instance that polled.
+	Slot     *time.Time `json:"slot,omitempty"`
+	Instance string     `json:"instance,omitempty"`
 }
 
 // ID is the poll event's id, unique per feed and start time.

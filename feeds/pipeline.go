@@ -123,7 +123,7 @@ func (p *Poller) fetchWorker(runCtx, pollCtx context.Context, stop <-chan struct
 				continue
 			}
 		}
-		if runCtx.Err() != nil || p.now().Before(r.state.notBefore) {
+		if runCtx.Err() != nil || !p.mayPoll(pollCtx, r, r.state.slot) || p.now().Before(r.state.notBefore) {
 			p.endScheduled(r)
 			continue
 		}
@@ -177,7 +177,7 @@ func (p *Poller) writer(ctx context.Context, stop <-chan struct{}) {
 func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 	st := &r.state
 	j := &job{r: r, hold: p.budget.Hold()}
-	j.poll = events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: p.now().UTC()}
+	j.poll = events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: p.now().UTC(), Instance: p.instance, Slot: slotField(st.slot)}
 	credit := max(st.bodySize, minPrepaid)
 	if err := j.hold.Grow(ctx, credit); err != nil {
 		j.hold.Release()

@@ -47,6 +47,7 @@ type feedState struct {
 	items      int
 	// bodySize is about the size of the feed's last body: what a fetch holds up front.
 	bodySize int64
+	slot     time.Time // the scheduled slot of the poll under way (zero: PollNow)
 }
 
 // backoff is the wait after n consecutive failures: 30s doubling up to max.
@@ -241,6 +242,7 @@ func (p *Poller) PollNow(ctx context.Context, feedID string) (events.Poll, error
 		}
 	}
 	defer r.running.Store(false)
+	r.state.slot = time.Time{}
 	j := p.fetchJob(ctx, r)
 	if j.resp != nil && !j.resp.NotModified {
 		j.hold.Advance(stageParse)

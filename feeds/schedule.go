@@ -44,6 +44,10 @@ type Options struct {
 	MaxBytesInFlight int64
 	// MaxCommitPolls caps the polls one group commit takes (default DefaultMaxCommitPolls).
 	MaxCommitPolls int
+	// Owns, when set, is asked before each scheduled poll (cluster mode); Instance names this
+	// instance in the poll events.
+	Owns     OwnsFunc
+	Instance string
 }
 
 type feedRunner struct {
@@ -53,6 +57,7 @@ type feedRunner struct {
 	running  atomic.Bool
 	// timer queues the feed once its jitter has passed; one per feed, reused.
 	timer *time.Timer
+	owned bool // the last slot asked about was this instance's (only fire touches it)
 }
 
 // Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
@@ -67,6 +72,8 @@ type Poller struct {
 	maxBackoff  time.Duration
 	grace       time.Duration
 	onArticles  func([]events.Article)
+	owns        OwnsFunc
+	instance    string
 	inflight    sync.WaitGroup
 	initialized atomic.Bool
 
@@ -85,6 +92,7 @@ func NewPoller(o Options) (*Poller, error) {
 		feeds: map[string]*feedRunner{}, fetcher: o.Fetcher, store: o.Store,
 		log: o.Logger.With("component", "poller"), m: newMetrics(o.Registerer),
 		now: o.Now, maxBackoff: o.MaxBackoff, grace: o.ShutdownGrace, onArticles: o.OnArticles,
+		owns: o.Owns, instance: o.Instance,
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -204,6 +212,7 @@ func (p *Poller) fire(runCtx context.Context, r *feedRunner) {
 		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
 		return
 	}
+	r.state.slot = slotOf(r.schedule, p.now())
 	// Add happens here, before Run's Wait can observe the group.
 	p.inflight.Add(1)
 	if r.jitter <= 0 {

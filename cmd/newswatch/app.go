@@ -15,6 +15,7 @@ import (
 
 	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/api"
+	"github.com/newswatch/newswatch/cluster"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds"
@@ -62,6 +63,7 @@ type App struct {
 	projectors []*events.Projector
 	httpSrv    *http.Server
 	listener   net.Listener
+	node       *cluster.Node // nil without cluster mode
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -83,6 +85,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	}
 	m.natsConnected.Set(1)
 	if err := a.conn.EnsureStreams(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.joinCluster(ctx, cfg); err != nil {
 		return nil, err
 	}
 	a.store = events.NewStore(a.conn)
@@ -116,12 +121,18 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	storiesReady := func() bool {
-		return a.matcher.CaughtUp() && a.matcher.Lag() == 0 && storiesProj.CaughtUp() && storiesProj.Lag() == 0
+		return (!a.holds(roleMatcher) || a.matcher.CaughtUp() && a.matcher.Lag() == 0) && storiesProj.CaughtUp() && storiesProj.Lag() == 0
 	}
 	if a.digestRun, err = alerts.NewDigestRunner(a.conn, a.stories, storiesReady, digestRulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now); err != nil {
 		return nil, err
 	}
 	a.receivers = newReceiverSet(a.conn, cfg, deps, a.log)
+	if a.node != nil {
+		a.receivers.hold = a.holdDelivery
+		for _, p := range a.projectors {
+			p.SaveOnlyIf(func() bool { return a.holds(roleSnapshots) })
+		}
+	}
 	m.registerLag(a.matcher)
 	m.registerLag(a.alertRun)
 	m.registerLag(a.spikeRun)
@@ -134,11 +145,13 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
+	owns, instance := a.feedOwnership()
 	a.poller, err = feeds.NewPoller(feeds.Options{
 		Feeds: feedList(cfg), Fetcher: fetcher, Store: a.store,
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
 		Workers: cfg.Ingest.Workers, FetchConcurrency: cfg.Ingest.FetchConcurrency,
 		MaxBytesInFlight: cfg.Ingest.MaxBytesInFlight, MaxCommitPolls: cfg.Ingest.MaxCommitPolls,
+		Owns: owns, Instance: instance,
 	})
 	if err != nil {
 		return nil, err
@@ -291,6 +304,7 @@ func needsRestart(a, b *config.Config) []string {
 		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
 		"data_dir": a.DataDir == b.DataDir,
 		"log":      a.Log == b.Log,
+		"cluster":  a.Cluster == b.Cluster,
 	} {
 		if !same {
 			out = append(out, name)
@@ -308,7 +322,7 @@ func (a *App) ready(ctx context.Context) error {
 	if err := a.conn.StreamsPresent(ctx); err != nil {
 		return err
 	}
-	if !a.matcher.CaughtUp() {
+	if a.holds(roleMatcher) && !a.matcher.CaughtUp() {
 		return fmt.Errorf("topic matcher catching up (%d articles behind)", a.matcher.Lag())
 	}
 	for _, p := range a.projectors {
@@ -337,11 +351,13 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	a.runCluster(gctx, g.Go)
+	a.joined(gctx)
 	g.Go(func() error { return a.poller.Run(gctx) })
-	g.Go(func() error { return a.matcher.Run(gctx) })
-	g.Go(func() error { return a.alertRun.Run(gctx) })
-	g.Go(func() error { return a.spikeRun.Run(gctx) })
-	g.Go(func() error { return a.digestRun.Run(gctx) })
+	g.Go(func() error { return a.role(roleMatcher, a.matcher.Run)(gctx) })
+	g.Go(func() error { return a.role(roleAlerts, a.alertRun.Run)(gctx) })
+	g.Go(func() error { return a.role(roleSpikes, a.spikeRun.Run)(gctx) })
+	g.Go(func() error { return a.role(roleDigests, a.digestRun.Run)(gctx) })
 	g.Go(func() error { return a.receivers.run(gctx) })
 	for _, p := range a.projectors {
 		g.Go(func() error { return p.Run(gctx) })

@@ -26,6 +26,9 @@ type receiverSet struct {
 	now     func() time.Time
 	ua      string
 	metrics *alerts.DeliveryMetrics
+	// hold, when set (cluster mode), runs a receiver's delivery only while this instance
+	// holds its role.
+	hold func(ctx context.Context, receiver string, fn func(context.Context) error) error
 
 	mu      sync.Mutex
 	ctx     context.Context // nil until run
@@ -111,8 +114,13 @@ func (s *receiverSet) apply() {
 			pending.Go(func() {
 				s.metrics.WatchPending(ctx, n.Name, alerts.PendingInterval, s.conn.DeliveryPending, s.log.With("component", "delivery"))
 			})
-			_ = s.conn.RunDelivery(ctx, n.Name, n.Topics, s.log, d.Handle)
-			pending.Wait()
+			defer pending.Wait()
+			deliver := func(ctx context.Context) error { return s.conn.RunDelivery(ctx, n.Name, n.Topics, s.log, d.Handle) }
+			if s.hold != nil {
+				_ = s.hold(ctx, n.Name, deliver)
+				return
+			}
+			_ = deliver(ctx)
 		}()
 	}
 }
