@@ -27,9 +27,10 @@ type Fetcher interface {
 	Fetch(ctx context.Context, req fetch.Request) (*fetch.Response, error)
 }
 
-// Feed is one configured feed.
+// Feed is one configured feed. A paused feed keeps its state but is not polled on schedule.
 type Feed struct {
 	ID, URL, Schedule string
+	Paused            bool
 }
 
 // feedState is what the poller remembers between polls of one feed. Only the goroutine that
@@ -218,7 +219,7 @@ var ErrUnknownFeed = errors.New("feeds: unknown feed")
 // PollNow polls one feed at once, unless a poll of it is already running, and returns the
 // outcome. It ignores backoff: it is for operators and tests.
 func (p *Poller) PollNow(ctx context.Context, feedID string) (events.Poll, error) {
-	r, ok := p.feeds[feedID]
+	r, ok := p.runner(feedID)
 	if !ok {
 		return events.Poll{}, fmt.Errorf("%w %q", ErrUnknownFeed, feedID)
 	}

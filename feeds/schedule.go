@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -41,12 +40,17 @@ type feedRunner struct {
 	schedule cron.Schedule
 	jitter   time.Duration
 	running  atomic.Bool
+	paused   atomic.Bool  // set by SetFeeds; a paused feed's scheduled polls are skipped
+	entry    cron.EntryID // its cron entry while Run is running (runtime.go)
 }
 
 // Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
 type Poller struct {
+	mu          sync.Mutex // guards feeds, order and sched: SetFeeds changes them at run time
 	feeds       map[string]*feedRunner
 	order       []string
+	sched       *scheduling // nil unless Run is running
+	maxJitter   time.Duration
 	fetcher     Fetcher
 	store       Store
 	log         *slog.Logger
@@ -75,19 +79,16 @@ func NewPoller(o Options) (*Poller, error) {
 	if p.grace <= 0 {
 		p.grace = 10 * time.Second
 	}
-	maxJitter := o.MaxJitter
-	if maxJitter == 0 {
-		maxJitter = 30 * time.Second
+	p.maxJitter = o.MaxJitter
+	if p.maxJitter == 0 {
+		p.maxJitter = 30 * time.Second
 	}
 	for _, f := range o.Feeds {
-		sched, err := cron.ParseStandard(f.Schedule)
+		r, err := p.newRunner(f)
 		if err != nil {
-			return nil, fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
+			return nil, err
 		}
-		p.feeds[f.ID] = &feedRunner{
-			state: feedState{Feed: f}, schedule: sched,
-			jitter: jitterFor(f.ID, sched, maxJitter, p.now()),
-		}
+		p.feeds[f.ID] = r
 		p.order = append(p.order, f.ID)
 		p.m.init(f.ID)
 	}
@@ -109,26 +110,36 @@ func jitterFor(id string, s cron.Schedule, maxJitter time.Duration, now time.Tim
 
 // Restore loads every feed's last poll outcome so validators and backoff survive restarts.
 func (p *Poller) Restore(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, id := range p.order {
-		r := p.feeds[id]
-		last, err := p.store.LastPoll(ctx, id)
-		if err != nil {
+		if err := p.restoreRunner(ctx, p.feeds[id]); err != nil {
 			return err
-		}
-		r.state.restore(last, p.maxBackoff)
-		// Gauges reflect the history from the start, so staleness alerts survive restarts.
-		p.m.failures.WithLabelValues(id).Set(float64(r.state.failures))
-		if t := r.state.lastSuccess; t != nil {
-			p.m.lastSuccess.WithLabelValues(id).Set(float64(t.Unix()))
-		}
-		if t := r.state.lastNew; t != nil {
-			p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
-		}
-		if r.state.cadence > 0 {
-			p.m.cadence.WithLabelValues(id).Set(r.state.cadence.Seconds())
 		}
 	}
 	p.initialized.Store(true)
+	return nil
+}
+
+// restoreRunner seeds one feed's state from its last poll event.
+func (p *Poller) restoreRunner(ctx context.Context, r *feedRunner) error {
+	id := r.state.ID
+	last, err := p.store.LastPoll(ctx, id)
+	if err != nil {
+		return err
+	}
+	r.state.restore(last, p.maxBackoff)
+	// Gauges reflect the history from the start, so staleness alerts survive restarts.
+	p.m.failures.WithLabelValues(id).Set(float64(r.state.failures))
+	if t := r.state.lastSuccess; t != nil {
+		p.m.lastSuccess.WithLabelValues(id).Set(float64(t.Unix()))
+	}
+	if t := r.state.lastNew; t != nil {
+		p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
+	}
+	if r.state.cadence > 0 {
+		p.m.cadence.WithLabelValues(id).Set(r.state.cadence.Seconds())
+	}
 	return nil
 }
 
@@ -143,21 +154,17 @@ func (p *Poller) Run(ctx context.Context) error {
 	pollCtx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelPolls()
 	c := cron.New()
+	p.mu.Lock()
+	p.sched = &scheduling{cron: c, runCtx: ctx, pollCtx: pollCtx}
 	for _, id := range p.order {
-		r := p.feeds[id]
-		start := func() {
-			// Add happens in the caller, before Stop or Wait can observe the group.
-			p.inflight.Add(1)
-			go func() {
-				defer p.inflight.Done()
-				p.fire(ctx, pollCtx, r)
-			}()
-		}
-		c.Schedule(r.schedule, cron.FuncJob(start))
-		start()
+		p.schedule(p.feeds[id])
 	}
+	p.mu.Unlock()
 	c.Start()
 	<-ctx.Done()
+	p.mu.Lock()
+	p.sched = nil
+	p.mu.Unlock()
 	<-c.Stop().Done()
 	done := make(chan struct{})
 	go func() { p.inflight.Wait(); close(done) }()
@@ -185,7 +192,7 @@ func (p *Poller) fire(runCtx, pollCtx context.Context, r *feedRunner) {
 		case <-time.After(r.jitter):
 		}
 	}
-	if runCtx.Err() != nil || p.now().Before(r.state.notBefore) {
+	if runCtx.Err() != nil || r.paused.Load() || p.now().Before(r.state.notBefore) {
 		return
 	}
 	p.pollOnce(pollCtx, &r.state)
