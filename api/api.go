@@ -40,6 +40,8 @@ type Options struct {
 	Topics   Topics
 	Alerts   Alerts
 	Silences Silences
+	// FeedManager, when set, serves the endpoints that change feeds at run time (feeds.go).
+	FeedManager FeedManager
 	// Now is the clock (time.Now when nil).
 	Now      func() time.Time
 	Gatherer prometheus.Gatherer
@@ -65,6 +67,7 @@ func (s *server) now() time.Time {
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	(&server{o}).alertRoutes(mux)
+	(&server{o}).feedRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

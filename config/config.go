@@ -105,6 +105,9 @@ type Feed struct {
 	Name     string `yaml:"name"`
 	URL      string `yaml:"url"`
 	Schedule string `yaml:"schedule"`
+	// Tags group feeds (an OPML import keeps its folders as tags); topics scope on them with
+	// source:TAG.
+	Tags []string `yaml:"tags"`
 }
 
 // Topic is an analyst's boolean query with optional example articles that

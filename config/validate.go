@@ -207,6 +207,11 @@ func (v *validator) feeds() {
 		if v.required(p+".schedule", f.Schedule) {
 			v.schedule(p+".schedule", f.Schedule)
 		}
+		for j, tag := range f.Tags {
+			if !isID(tag) {
+				v.errorf(fmt.Sprintf("%s.tags[%d]", p, j), "invalid tag %s: use 1 to %d characters from a-z, 0-9 and -", quote(tag), maxIDLen)
+			}
+		}
 	}
 }
 

@@ -148,3 +148,19 @@ func (m *metrics) forget(feedID string) {
 	m.partial.DeletePartialMatch(l)
 	m.cadence.DeletePartialMatch(l)
 }
+
+// CheckFeeds reports the first feed whose schedule does not parse or whose id repeats, as
+// SetFeeds would, without changing anything.
+func CheckFeeds(list []Feed) error {
+	seen := make(map[string]bool, len(list))
+	for _, f := range list {
+		if seen[f.ID] {
+			return fmt.Errorf("feed %s: listed twice", f.ID)
+		}
+		seen[f.ID] = true
+		if _, err := cron.ParseStandard(f.Schedule); err != nil {
+			return fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
+		}
+	}
+	return nil
+}

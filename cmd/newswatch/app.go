@@ -62,6 +62,8 @@ type App struct {
 	projectors []*events.Projector
 	httpSrv    *http.Server
 	listener   net.Listener
+	sources    *sourceSet     // feeds added at run time (sources.go)
+	fetcher    *fetch.Fetcher // shared by the poller and feed discovery
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -134,8 +136,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
+	a.fetcher = fetcher
+	if err := a.loadSources(ctx); err != nil {
+		return nil, err
+	}
 	a.poller, err = feeds.NewPoller(feeds.Options{
-		Feeds: feedList(cfg), Fetcher: fetcher, Store: a.store,
+		Feeds: feedSet(cfg, a.sources.doc), Fetcher: fetcher, Store: a.store,
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
 	})
 	if err != nil {
@@ -149,7 +155,8 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		a.httpSrv = &http.Server{
 			Handler: api.New(api.Options{
 				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
-				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
+				FeedManager: feedManager{a},
+				Gatherer:    deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
 				Logger: a.log.With("component", "api"),
 			}),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -214,12 +221,17 @@ func (a *App) config() *config.Config {
 type feedLister struct{ a *App }
 
 func (l feedLister) List() []feedhealth.Feed {
-	cfg := l.a.config()
-	conf := make([]feedhealth.Feed, len(cfg.Feeds))
-	for i, f := range cfg.Feeds {
+	set := l.a.poller.Feeds()
+	conf := make([]feedhealth.Feed, len(set))
+	for i, f := range set {
 		conf[i] = feedhealth.Feed{ID: f.ID, URL: f.URL}
 	}
-	return l.a.health.List(conf)
+	out := l.a.health.List(conf)
+	origin := feedOrigins(l.a.config())
+	for i := range out {
+		out[i].Origin, out[i].Paused = origin(out[i].ID), set[i].Paused
+	}
+	return out
 }
 
 // topicReader serves topic summaries for the configured topics.
@@ -248,8 +260,8 @@ func (r topicReader) Get(id string) (summaries.Summary, bool) {
 	return summaries.Summary{}, false
 }
 
-// Reload applies a new configuration's topics, alert rules, silences and receivers without a
-// restart. Changes to anything else need a restart and are reported as such.
+// Reload applies a new configuration's feeds, topics, alert rules, silences and receivers
+// without a restart. Changes to anything else need a restart and are reported as such.
 func (a *App) Reload(cfg *config.Config) error {
 	if err := a.deriver.Update(topicList(cfg)); err != nil {
 		return err
@@ -267,8 +279,14 @@ func (a *App) Reload(cfg *config.Config) error {
 	old := a.cfg
 	merged := *old
 	merged.Topics, merged.Alerts, merged.Silences, merged.Notify = cfg.Topics, cfg.Alerts, cfg.Silences, cfg.Notify
+	merged.Feeds = cfg.Feeds
 	a.cfg = &merged
 	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.applyFeeds(ctx); err != nil {
+		return fmt.Errorf("apply feeds: %w", err)
+	}
 	if pending := needsRestart(old, cfg); len(pending) > 0 {
 		a.log.Warn("config reload: these changes take effect after a restart; topics, alert rules, silences and receivers were reloaded",
 			"sections", pending)
@@ -281,7 +299,6 @@ func (a *App) Reload(cfg *config.Config) error {
 func needsRestart(a, b *config.Config) []string {
 	var out []string
 	for name, same := range map[string]bool{
-		"feeds":    reflect.DeepEqual(a.Feeds, b.Feeds),
 		"nats":     a.NATS == b.NATS,
 		"http":     a.HTTP == b.HTTP,
 		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
