@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html/charset"
@@ -56,7 +57,8 @@ type Outline struct {
 	// XMLURL is the feed's address, HTMLURL the site's, both as given.
 	XMLURL, HTMLURL string
 	// Categories are the titles of the folders the outline sits in, outermost first, then the
-	// entries of its own category attribute (slash-separated paths keep their last part).
+	// entries of its own category attribute (slash-separated paths keep their last part), each
+	// once.
 	Categories []string
 	// Line is where the outline starts in the document.
 	Line int
@@ -173,7 +175,7 @@ func (p *parser) start(t xml.StartElement, depth int) error {
 				if i := strings.LastIndex(c, "/"); i >= 0 {
 					c = c[i+1:]
 				}
-				if c != "" {
+				if c != "" && !slices.Contains(o.Categories, c) {
 					o.Categories = append(o.Categories, c)
 				}
 			}
