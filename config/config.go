@@ -175,6 +175,15 @@ type Notify struct {
 	Kinds []string `yaml:"kinds"`
 	// MaxAge is how long an undelivered alert is retried before it is dead-lettered.
 	MaxAge time.Duration `yaml:"max_age"`
+	// E-mail receivers (type: email): the SMTP server's host:port, the sender and the
+	// recipients, optional credentials, and whether STARTTLS is required (else used when the
+	// server offers it).
+	SMTP     string   `yaml:"smtp"`
+	From     string   `yaml:"from"`
+	To       []string `yaml:"to"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+	StartTLS bool     `yaml:"starttls"`
 }
 
 // Silence suppresses a topic's alerts until Until (RFC 3339).
