@@ -187,4 +187,3 @@ func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(cert)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, pool
 }
-
