@@ -108,6 +108,9 @@ type Feed struct {
 	// Tags group feeds (an OPML import keeps its folders as tags); topics scope on them with
 	// source:TAG.
 	Tags []string `yaml:"tags"`
+	// FullText fetches each new article's page and extracts its main text, for feeds that
+	// carry only teasers (docs/sources.md).
+	FullText bool `yaml:"full_text"`
 }
 
 // Topic is an analyst's boolean query with optional example articles that

@@ -317,7 +317,7 @@ nats:
 	}{
 		{"mixed", src, []string{
 			`t.yaml:4:14: notify[0].topics[0]: unknown topic "nope"`,
-			`t.yaml:9:5: unknown key "bogus" in feeds[0] (valid keys: id, name, url, schedule, tags)`,
+			`t.yaml:9:5: unknown key "bogus" in feeds[0] (valid keys: id, name, url, schedule, tags, full_text)`,
 			"t.yaml:10:11: data_dir: must not be empty",
 			`t.yaml:12:13: nats.replicas: expected an integer, found "x"`,
 		}},

@@ -63,7 +63,9 @@ type App struct {
 	httpSrv    *http.Server
 	listener   net.Listener
 	sources    *sourceSet     // feeds added at run time (sources.go)
-	fetcher    *fetch.Fetcher // shared by the poller and feed discovery
+	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
+	fullText   *fullTexter
+	fullTextP  *events.Processor
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -96,8 +98,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	a.matcher = a.conn.NewProcessor(events.ProcessorConfig{
-		Name: "matches", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
+		Name: "matches", In: events.ArticleStream,
 		Out: events.MatchStream, OutSubjects: []string{events.MatchSubjectPrefix + "*"}, Handle: a.deriver.Handle,
+		// Full-text events are article events too: a word only in the article's page matches.
+		InSubjects: []string{events.ArticleSubjectPrefix + "*", events.FullTextSubjectPrefix + "*"},
 	}, a.log)
 	alertMetrics := alerts.NewMetrics(deps.Registry)
 	a.silences = alerts.NewSilences(configSilences(cfg), deps.Now)
@@ -137,6 +141,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	a.fetcher = fetcher
+	a.fullText = newFullTexter(fetcher, cfg, deps.Registry, deps.Now, a.log)
+	a.fullTextP = a.conn.NewProcessor(events.ProcessorConfig{
+		Name: "fulltext", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
+		Out: events.ArticleStream, OutSubjects: []string{events.FullTextSubjectPrefix + "*"}, Handle: a.fullText.Handle,
+	}, a.log)
+	m.registerLag(a.fullTextP)
 	if err := a.loadSources(ctx); err != nil {
 		return nil, err
 	}
@@ -280,6 +290,7 @@ func (a *App) Reload(cfg *config.Config) error {
 	merged := *old
 	merged.Topics, merged.Alerts, merged.Silences, merged.Notify = cfg.Topics, cfg.Alerts, cfg.Silences, cfg.Notify
 	merged.Feeds = cfg.Feeds
+	a.fullText.setFeeds(cfg)
 	a.cfg = &merged
 	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -352,6 +363,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.poller.Run(gctx) })
 	g.Go(func() error { return a.matcher.Run(gctx) })
+	g.Go(func() error { return a.fullTextP.Run(gctx) })
 	g.Go(func() error { return a.alertRun.Run(gctx) })
 	g.Go(func() error { return a.spikeRun.Run(gctx) })
 	g.Go(func() error { return a.digestRun.Run(gctx) })
