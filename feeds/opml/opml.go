@@ -105,6 +105,8 @@ type parser struct {
 	count   int
 	root    bool
 	inTitle bool
+	// lineOff and lineNo: newlines counted up to lineOff.
+	lineOff, lineNo int
 }
 
 func (p *parser) run() (Document, error) {
@@ -205,10 +207,15 @@ func (p *parser) end(t xml.EndElement) {
 	}
 }
 
-// line is the line of the decoder's current position.
+// line is the line of the decoder's current position, counted on from the last call so that
+// a large file is scanned once.
 func (p *parser) line() int {
 	off := min(int(p.d.InputOffset()), len(p.data))
-	return bytes.Count(p.data[:off], []byte("\n")) + 1
+	if off > p.lineOff {
+		p.lineNo += bytes.Count(p.data[p.lineOff:off], []byte("\n"))
+		p.lineOff = off
+	}
+	return p.lineNo + 1
 }
 
 // attrMap keys attributes by lower-cased local name: readers disagree on xmlUrl vs xmlurl.
