@@ -24,6 +24,9 @@ type FeedRequest struct {
 	Schedule string   `json:"schedule"`
 	Name     string   `json:"name,omitempty"`
 	Tags     []string `json:"tags,omitempty"`
+	// FullText fetches each new article's page and matches its main text too; nil leaves a
+	// changed feed's setting as it is.
+	FullText *bool `json:"full_text,omitempty"`
 }
 
 // FeedAdded answers a feed addition: the feed as configured, and how its URL was found when
@@ -34,6 +37,7 @@ type FeedAdded struct {
 	Schedule string   `json:"schedule"`
 	Name     string   `json:"name,omitempty"`
 	Tags     []string `json:"tags,omitempty"`
+	FullText bool     `json:"full_text,omitempty"`
 	// Requested is the URL the request gave, when discovery replaced it.
 	Requested string `json:"requested,omitempty"`
 	// FoundVia is url, link or guess (see feeds/discover).

@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	a.fetcher = fetcher
-	a.fullText = newFullTexter(fetcher, cfg, deps.Registry, deps.Now, a.log)
+	a.fullText = newFullTexter(fetcher, deps.Registry, deps.Now, a.log)
 	a.fullTextP = a.conn.NewProcessor(events.ProcessorConfig{
 		Name: "fulltext", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
 		Out: events.ArticleStream, OutSubjects: []string{events.FullTextSubjectPrefix + "*"}, Handle: a.fullText.Handle,
@@ -150,6 +150,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err := a.loadSources(ctx); err != nil {
 		return nil, err
 	}
+	a.fullText.setFeeds(fullTextIDs(cfg, a.sources.doc))
 	a.poller, err = feeds.NewPoller(feeds.Options{
 		Feeds: feedSet(cfg, a.sources.doc), Fetcher: fetcher, Store: a.store,
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
@@ -290,7 +291,6 @@ func (a *App) Reload(cfg *config.Config) error {
 	merged := *old
 	merged.Topics, merged.Alerts, merged.Silences, merged.Notify = cfg.Topics, cfg.Alerts, cfg.Silences, cfg.Notify
 	merged.Feeds = cfg.Feeds
-	a.fullText.setFeeds(cfg)
 	a.cfg = &merged
 	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -78,7 +78,7 @@ func (m feedManager) Add(ctx context.Context, req api.FeedRequest) (api.FeedAdde
 	if err != nil {
 		return api.FeedAdded{}, err
 	}
-	f := runtimeFeed{ID: req.ID, Name: req.Name, URL: found.URL, Schedule: req.Schedule, Tags: req.Tags, AddedAt: m.a.deps.Now().UTC()}
+	f := runtimeFeed{ID: req.ID, Name: req.Name, URL: found.URL, Schedule: req.Schedule, Tags: req.Tags, FullText: req.FullText != nil && *req.FullText, AddedAt: m.a.deps.Now().UTC()}
 	if f.Schedule == "" {
 		f.Schedule = defaultRuntimeSchedule
 	}
@@ -108,7 +108,7 @@ func (m feedManager) Add(ctx context.Context, req api.FeedRequest) (api.FeedAdde
 }
 
 func added(f runtimeFeed) api.FeedAdded {
-	return api.FeedAdded{ID: f.ID, URL: f.URL, Schedule: f.Schedule, Name: f.Name, Tags: f.Tags}
+	return api.FeedAdded{ID: f.ID, URL: f.URL, Schedule: f.Schedule, Name: f.Name, Tags: f.Tags, FullText: f.FullText}
 }
 
 // runtimeOnly finds a runtime feed for a change, or says why it cannot be changed.
@@ -158,6 +158,9 @@ func (m feedManager) Update(ctx context.Context, id string, req api.FeedRequest)
 		}
 		if req.Tags != nil {
 			f.Tags = req.Tags
+		}
+		if req.FullText != nil {
+			f.FullText = *req.FullText
 		}
 		doc.Feeds[i] = f
 		out = f

@@ -22,8 +22,10 @@ const feedsUsage = `Usage: newswatch feeds COMMAND [--config FILE] [--api URL] .
 
 Commands (they talk to the running daemon's API):
   list                                  the feeds, their origin (file or runtime) and health
-  add ID URL [--schedule S] [--tag T]   add a feed; URL may be a site's address
-  set ID [--url URL] [--schedule S]     change a runtime feed
+  add ID URL [--schedule S] [--tag T] [--full-text]
+                                        add a feed; URL may be a site's address
+  set ID [--url URL] [--schedule S] [--full-text=false]
+                                        change a runtime feed
   rm ID                                 remove a runtime feed
   pause ID | resume ID                  stop or restart a feed's scheduled polls
   poll ID                               poll a feed now and print the outcome
@@ -115,6 +117,7 @@ func cmdFeeds(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	feedURL := fs.String("url", "", "new URL (feeds set)")
 	output := fs.String("output", "", "write here instead of standard output (feeds export)")
 	dryRun := fs.Bool("dry-run", false, "report what an import would add, change nothing")
+	fullText := fs.Bool("full-text", false, "fetch each new article's page and match its main text too (feeds add, feeds set)")
 	var tags stringList
 	fs.Var(&tags, "tag", "a tag for the feed (repeatable)")
 	pos, err := parseInterspersed(fs, args[1:])
@@ -151,7 +154,13 @@ func cmdFeeds(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		defer f.Close()
 		out = f
 	}
-	if err := runFeedsCommand(ctx, c, sub, pos, feedsFlags{schedule: *schedule, url: *feedURL, tags: tags, dryRun: *dryRun}, out); err != nil {
+	ff := feedsFlags{schedule: *schedule, url: *feedURL, tags: tags, dryRun: *dryRun}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "full-text" {
+			ff.fullText = fullText
+		}
+	})
+	if err := runFeedsCommand(ctx, c, sub, pos, ff, out); err != nil {
 		fmt.Fprintf(stderr, "newswatch feeds %s: %v\n", sub, err)
 		return exitRuntime
 	}
@@ -162,6 +171,7 @@ type feedsFlags struct {
 	schedule, url string
 	tags          []string
 	dryRun        bool
+	fullText      *bool // set only when the flag was given
 }
 
 func runFeedsCommand(ctx context.Context, c apiClient, sub string, pos []string, f feedsFlags, out io.Writer) error {
@@ -171,9 +181,9 @@ func runFeedsCommand(ctx context.Context, c apiClient, sub string, pos []string,
 	case "export":
 		return c.do(ctx, http.MethodGet, "/api/v1/feeds/export", nil, out)
 	case "add":
-		return c.do(ctx, http.MethodPost, "/api/v1/feeds", api.FeedRequest{ID: pos[0], URL: pos[1], Schedule: f.schedule, Tags: f.tags}, out)
+		return c.do(ctx, http.MethodPost, "/api/v1/feeds", api.FeedRequest{ID: pos[0], URL: pos[1], Schedule: f.schedule, Tags: f.tags, FullText: f.fullText}, out)
 	case "set":
-		return c.do(ctx, http.MethodPatch, "/api/v1/feeds/"+pos[0], api.FeedRequest{URL: f.url, Schedule: f.schedule, Tags: f.tags}, out)
+		return c.do(ctx, http.MethodPatch, "/api/v1/feeds/"+pos[0], api.FeedRequest{URL: f.url, Schedule: f.schedule, Tags: f.tags, FullText: f.fullText}, out)
 	case "rm":
 		return c.do(ctx, http.MethodDelete, "/api/v1/feeds/"+pos[0], nil, out)
 	case "pause", "resume", "poll":

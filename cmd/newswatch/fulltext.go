@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds/fetch"
 	"github.com/newswatch/newswatch/feeds/fulltext"
@@ -31,7 +30,7 @@ type fullTexter struct {
 	results *prometheus.CounterVec
 }
 
-func newFullTexter(f *fetch.Fetcher, cfg *config.Config, reg prometheus.Registerer, now func() time.Time, log *slog.Logger) *fullTexter {
+func newFullTexter(f *fetch.Fetcher, reg prometheus.Registerer, now func() time.Time, log *slog.Logger) *fullTexter {
 	ft := &fullTexter{fetcher: f, now: now, log: log.With("component", "fulltext"),
 		results: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_fulltext_extractions_total",
@@ -41,20 +40,12 @@ func newFullTexter(f *fetch.Fetcher, cfg *config.Config, reg prometheus.Register
 	for _, r := range []string{"extracted", "not_longer", "no_text", "fetch_error", "too_old"} {
 		ft.results.WithLabelValues(r)
 	}
-	ft.setFeeds(cfg)
+	ft.setFeeds(map[string]bool{})
 	return ft
 }
 
-// setFeeds takes the full_text flags of a (re)loaded config.
-func (ft *fullTexter) setFeeds(cfg *config.Config) {
-	set := map[string]bool{}
-	for _, f := range cfg.Feeds {
-		if f.FullText {
-			set[f.ID] = true
-		}
-	}
-	ft.feeds.Store(&set)
-}
+// setFeeds takes the ids of the feeds with full_text (fullTextIDs).
+func (ft *fullTexter) setFeeds(ids map[string]bool) { ft.feeds.Store(&ids) }
 
 // Handle is an events.Handler over article events.
 func (ft *fullTexter) Handle(data []byte, _ uint64) ([]events.Outgoing, error) {

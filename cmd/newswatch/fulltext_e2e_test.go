@@ -66,6 +66,17 @@ topics:
 	if len(full) != 1 || full[0].ID != matched[0].ArticleID || !strings.Contains(full[0].Content, "naval facility") {
 		t.Errorf("full-text events %+v", full)
 	}
+	// A runtime feed with full_text, added through the API, gets the same treatment.
+	fs.set("/articles/envoys-2.html", string(page))
+	fs.set("/runtime.xml", rss("Runtime teasers", item{"Envoys meet, part two", fs.srv.URL + "/articles/envoys-2.html", "More inside."}))
+	var added struct {
+		FullText bool `json:"full_text"`
+	}
+	body := map[string]any{"id": "runtime-teasers", "url": fs.srv.URL + "/runtime.xml", "full_text": true}
+	if code := r.call(t, "POST", "/api/v1/feeds", body, &added); code != 201 || !added.FullText {
+		t.Fatalf("add a full_text runtime feed: %d %+v", code, added)
+	}
+	r.waitCount(t, "shells", 2)
 	waitFor(t, "the missing page to be counted", func() bool {
 		return r.metric(t, "newswatch_fulltext_extractions_total", map[string]string{"result": "fetch_error"}) == 1
 	})

@@ -36,6 +36,7 @@ type runtimeFeed struct {
 	URL      string    `json:"url"`
 	Schedule string    `json:"schedule"`
 	Tags     []string  `json:"tags,omitempty"`
+	FullText bool      `json:"full_text,omitempty"`
 	AddedAt  time.Time `json:"added_at"`
 }
 
@@ -113,7 +114,28 @@ func (a *App) applyLocked(ctx context.Context, cfg *config.Config, doc runtimeFe
 	if ids := shadowed(cfg, doc); len(ids) > 0 {
 		a.log.Warn("runtime feeds left out: the config file now declares their id or URL", "component", "sources", "feeds", ids)
 	}
+	a.fullText.setFeeds(fullTextIDs(cfg, doc))
 	return a.poller.SetFeeds(ctx, feedSet(cfg, doc))
+}
+
+// fullTextIDs are the polled feeds with full_text set, file or runtime.
+func fullTextIDs(cfg *config.Config, doc runtimeFeeds) map[string]bool {
+	polled := map[string]bool{}
+	for _, f := range feedSet(cfg, doc) {
+		polled[f.ID+"\x00"+f.URL] = true
+	}
+	ids := map[string]bool{}
+	for _, f := range cfg.Feeds {
+		if f.FullText {
+			ids[f.ID] = true
+		}
+	}
+	for _, f := range doc.Feeds {
+		if f.FullText && polled[f.ID+"\x00"+f.URL] {
+			ids[f.ID] = true
+		}
+	}
+	return ids
 }
 
 // changeSources applies a change to the runtime document: it stores the new document, then
