@@ -20,6 +20,9 @@ import (
 // text. It needs the module's source in the module cache (go mod download); the numbers are
 // logged with -v and a floor is asserted.
 func TestExtractionQuality(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a measurement over 134 pages; run without -short")
+	}
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "codeberg.org/readeck/go-readability/v2").Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
