@@ -45,6 +45,8 @@ type Options struct {
 	Matches Matches
 	// Stories serves every story of a topic (nil: not served).
 	Stories Stories
+	// FeedManager, when set, serves the endpoints that change feeds at run time (feeds.go).
+	FeedManager FeedManager
 	// Now is the clock (time.Now when nil).
 	Now      func() time.Time
 	Gatherer prometheus.Gatherer
@@ -72,6 +74,7 @@ func New(o Options) http.Handler {
 	(&server{o}).alertRoutes(mux)
 	(&server{o}).matchRoutes(mux)
 	(&server{o}).storyRoutes(mux)
+	(&server{o}).feedRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

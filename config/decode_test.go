@@ -199,7 +199,7 @@ notify:
 		{ID: "bbc-again", URL: "https://feeds.bbci.co.uk/news/world/rss.xml", Schedule: "@every 10m"},
 		{ID: "third", URL: "https://feeds.bbci.co.uk/news/world/rss.xml", Schedule: "@every 1h"},
 	}
-	if !slices.Equal(c.Feeds, want) {
+	if !reflect.DeepEqual(c.Feeds, want) {
 		t.Errorf("feeds = %+v\nwant %+v", c.Feeds, want)
 	}
 	if !slices.Equal(c.Notify[1].Topics, []string{"t"}) {

@@ -123,7 +123,7 @@ func (p *Poller) fetchWorker(runCtx, pollCtx context.Context, stop <-chan struct
 				continue
 			}
 		}
-		if runCtx.Err() != nil || !p.mayPoll(pollCtx, r, r.state.slot) || p.now().Before(r.state.notBefore) {
+		if runCtx.Err() != nil || r.paused.Load() || !p.mayPoll(pollCtx, r, r.state.slot) || p.now().Before(r.state.notBefore) {
 			p.endScheduled(r)
 			continue
 		}

@@ -25,9 +25,10 @@ type Fetcher interface {
 	Fetch(ctx context.Context, req fetch.Request) (*fetch.Response, error)
 }
 
-// Feed is one configured feed.
+// Feed is one configured feed. A paused feed keeps its state but is not polled on schedule.
 type Feed struct {
 	ID, URL, Schedule string
+	Paused            bool
 }
 
 // feedState is what the poller remembers between polls of one feed. Only the goroutine that
@@ -230,7 +231,7 @@ var ErrUnknownFeed = errors.New("feeds: unknown feed")
 // (a scheduled one still in the pipeline), it waits for that one to end first, so two polls
 // of one feed never overlap. It ignores backoff: it is for operators and tests.
 func (p *Poller) PollNow(ctx context.Context, feedID string) (events.Poll, error) {
-	r, ok := p.feeds[feedID]
+	r, ok := p.runner(feedID)
 	if !ok {
 		return events.Poll{}, fmt.Errorf("%w %q", ErrUnknownFeed, feedID)
 	}

@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -56,14 +55,19 @@ type feedRunner struct {
 	jitter   time.Duration
 	running  atomic.Bool
 	// timer queues the feed once its jitter has passed; one per feed, reused.
-	timer *time.Timer
-	owned bool // the last slot asked about was this instance's (only fire touches it)
+	timer  *time.Timer
+	owned  bool         // the last slot asked about was this instance's (only fire touches it)
+	paused atomic.Bool  // set by SetFeeds; a paused feed's scheduled polls are skipped
+	entry  cron.EntryID // its cron entry while Run is running (runtime.go)
 }
 
 // Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
 type Poller struct {
+	mu          sync.Mutex // guards feeds, order and sched: SetFeeds changes them at run time
 	feeds       map[string]*feedRunner
 	order       []string
+	sched       *scheduling // nil unless Run is running
+	maxJitter   time.Duration
 	fetcher     Fetcher
 	store       Store
 	log         *slog.Logger
@@ -104,21 +108,15 @@ func NewPoller(o Options) (*Poller, error) {
 		p.grace = 10 * time.Second
 	}
 	p.initPipeline(o)
-	maxJitter := o.MaxJitter
-	if maxJitter == 0 {
-		maxJitter = 30 * time.Second
+	p.maxJitter = o.MaxJitter
+	if p.maxJitter == 0 {
+		p.maxJitter = 30 * time.Second
 	}
 	for _, f := range o.Feeds {
-		sched, err := cron.ParseStandard(f.Schedule)
+		r, err := p.newRunner(f)
 		if err != nil {
-			return nil, fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
+			return nil, err
 		}
-		r := &feedRunner{
-			state: feedState{Feed: f}, schedule: sched,
-			jitter: jitterFor(f.ID, sched, maxJitter, p.now()),
-		}
-		r.timer = time.AfterFunc(time.Hour, func() { p.due.push(r) })
-		r.timer.Stop()
 		p.feeds[f.ID] = r
 		p.order = append(p.order, f.ID)
 		p.m.init(f.ID)
@@ -141,26 +139,36 @@ func jitterFor(id string, s cron.Schedule, maxJitter time.Duration, now time.Tim
 
 // Restore loads every feed's last poll outcome so validators and backoff survive restarts.
 func (p *Poller) Restore(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, id := range p.order {
-		r := p.feeds[id]
-		last, err := p.store.LastPoll(ctx, id)
-		if err != nil {
+		if err := p.restoreRunner(ctx, p.feeds[id]); err != nil {
 			return err
-		}
-		r.state.restore(last, p.maxBackoff)
-		// Gauges reflect the history from the start, so staleness alerts survive restarts.
-		p.m.failures.WithLabelValues(id).Set(float64(r.state.failures))
-		if t := r.state.lastSuccess; t != nil {
-			p.m.lastSuccess.WithLabelValues(id).Set(float64(t.Unix()))
-		}
-		if t := r.state.lastNew; t != nil {
-			p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
-		}
-		if r.state.cadence > 0 {
-			p.m.cadence.WithLabelValues(id).Set(r.state.cadence.Seconds())
 		}
 	}
 	p.initialized.Store(true)
+	return nil
+}
+
+// restoreRunner seeds one feed's state from its last poll event.
+func (p *Poller) restoreRunner(ctx context.Context, r *feedRunner) error {
+	id := r.state.ID
+	last, err := p.store.LastPoll(ctx, id)
+	if err != nil {
+		return err
+	}
+	r.state.restore(last, p.maxBackoff)
+	// Gauges reflect the history from the start, so staleness alerts survive restarts.
+	p.m.failures.WithLabelValues(id).Set(float64(r.state.failures))
+	if t := r.state.lastSuccess; t != nil {
+		p.m.lastSuccess.WithLabelValues(id).Set(float64(t.Unix()))
+	}
+	if t := r.state.lastNew; t != nil {
+		p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
+	}
+	if r.state.cadence > 0 {
+		p.m.cadence.WithLabelValues(id).Set(r.state.cadence.Seconds())
+	}
 	return nil
 }
 
@@ -178,21 +186,26 @@ func (p *Poller) Run(ctx context.Context) error {
 	stages := p.runStages(ctx, pollCtx, stop)
 	defer func() { close(stop); stages.Wait() }()
 	c := cron.New()
+	p.mu.Lock()
+	p.sched = &scheduling{cron: c, runCtx: ctx, pollCtx: pollCtx}
 	for _, id := range p.order {
-		r := p.feeds[id]
-		start := func() { p.fire(ctx, r) }
-		c.Schedule(r.schedule, cron.FuncJob(start))
-		start()
+		p.schedule(p.feeds[id])
 	}
+	p.mu.Unlock()
 	c.Start()
 	<-ctx.Done()
+	p.mu.Lock()
+	p.sched = nil
+	p.mu.Unlock()
 	<-c.Stop().Done()
+	p.mu.Lock()
 	for _, id := range p.order {
 		// A poll still waiting out its jitter ends here; one already due drains as skipped.
 		if r := p.feeds[id]; r.timer.Stop() {
 			p.endScheduled(r)
 		}
 	}
+	p.mu.Unlock()
 	done := make(chan struct{})
 	go func() { p.inflight.Wait(); close(done) }()
 	select {
@@ -210,6 +223,9 @@ func (p *Poller) Run(ctx context.Context) error {
 func (p *Poller) fire(runCtx context.Context, r *feedRunner) {
 	if runCtx.Err() != nil || !r.running.CompareAndSwap(false, true) {
 		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
+		return
+	}
+	if r.paused.Load() {
 		return
 	}
 	r.state.slot = slotOf(r.schedule, p.now())

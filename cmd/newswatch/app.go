@@ -64,6 +64,10 @@ type App struct {
 	httpSrv    *http.Server
 	listener   net.Listener
 	node       *cluster.Node // nil without cluster mode
+	sources    *sourceSet     // feeds added at run time (sources.go)
+	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
+	fullText   *fullTexter
+	fullTextP  *events.Processor
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -99,8 +103,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	a.matcher = a.conn.NewProcessor(events.ProcessorConfig{
-		Name: "matches", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
+		Name: "matches", In: events.ArticleStream,
 		Out: events.MatchStream, OutSubjects: []string{events.MatchSubjectPrefix + "*"}, Handle: a.deriver.Handle,
+		// Full-text events are article events too: a word only in the article's page matches.
+		InSubjects: []string{events.ArticleSubjectPrefix + "*", events.FullTextSubjectPrefix + "*"},
 	}, a.log)
 	alertMetrics := alerts.NewMetrics(deps.Registry)
 	a.silences = alerts.NewSilences(configSilences(cfg), deps.Now)
@@ -145,9 +151,20 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
+	a.fetcher = fetcher
+	a.fullText = newFullTexter(fetcher, deps.Registry, deps.Now, a.log)
+	a.fullTextP = a.conn.NewProcessor(events.ProcessorConfig{
+		Name: "fulltext", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
+		Out: events.ArticleStream, OutSubjects: []string{events.FullTextSubjectPrefix + "*"}, Handle: a.fullText.Handle,
+	}, a.log)
+	m.registerLag(a.fullTextP)
+	if err := a.loadSources(ctx); err != nil {
+		return nil, err
+	}
+	a.fullText.setFeeds(fullTextIDs(cfg, a.sources.doc))
 	owns, instance := a.feedOwnership()
 	a.poller, err = feeds.NewPoller(feeds.Options{
-		Feeds: feedList(cfg), Fetcher: fetcher, Store: a.store,
+		Feeds: feedSet(cfg, a.sources.doc), Fetcher: fetcher, Store: a.store,
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
 		Workers: cfg.Ingest.Workers, FetchConcurrency: cfg.Ingest.FetchConcurrency,
 		MaxBytesInFlight: cfg.Ingest.MaxBytesInFlight, MaxCommitPolls: cfg.Ingest.MaxCommitPolls,
@@ -163,7 +180,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		}
 		handler, err := a.page(api.New(api.Options{
 			Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a}, Matches: matchExplainer{a},
-			Stories:  storyReader{a},
+			Stories: storyReader{a}, FeedManager: feedManager{a},
 			Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
 			Logger: a.log.With("component", "api"),
 		}))
@@ -231,12 +248,17 @@ func (a *App) config() *config.Config {
 type feedLister struct{ a *App }
 
 func (l feedLister) List() []feedhealth.Feed {
-	cfg := l.a.config()
-	conf := make([]feedhealth.Feed, len(cfg.Feeds))
-	for i, f := range cfg.Feeds {
+	set := l.a.poller.Feeds()
+	conf := make([]feedhealth.Feed, len(set))
+	for i, f := range set {
 		conf[i] = feedhealth.Feed{ID: f.ID, URL: f.URL}
 	}
-	return l.a.health.List(conf)
+	out := l.a.health.List(conf)
+	origin := feedOrigins(l.a.config())
+	for i := range out {
+		out[i].Origin, out[i].Paused = origin(out[i].ID), set[i].Paused
+	}
+	return out
 }
 
 // topicReader serves topic summaries for the configured topics.
@@ -265,8 +287,8 @@ func (r topicReader) Get(id string) (summaries.Summary, bool) {
 	return summaries.Summary{}, false
 }
 
-// Reload applies a new configuration's topics, alert rules, silences and receivers without a
-// restart. Changes to anything else need a restart and are reported as such.
+// Reload applies a new configuration's feeds, topics, alert rules, silences and receivers
+// without a restart. Changes to anything else need a restart and are reported as such.
 func (a *App) Reload(cfg *config.Config) error {
 	if err := a.deriver.Update(topicList(cfg)); err != nil {
 		return err
@@ -284,8 +306,14 @@ func (a *App) Reload(cfg *config.Config) error {
 	old := a.cfg
 	merged := *old
 	merged.Topics, merged.Alerts, merged.Silences, merged.Notify = cfg.Topics, cfg.Alerts, cfg.Silences, cfg.Notify
+	merged.Feeds = cfg.Feeds
 	a.cfg = &merged
 	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.applyFeeds(ctx); err != nil {
+		return fmt.Errorf("apply feeds: %w", err)
+	}
 	if pending := needsRestart(old, cfg); len(pending) > 0 {
 		a.log.Warn("config reload: these changes take effect after a restart; topics, alert rules, silences and receivers were reloaded",
 			"sections", pending)
@@ -298,7 +326,6 @@ func (a *App) Reload(cfg *config.Config) error {
 func needsRestart(a, b *config.Config) []string {
 	var out []string
 	for name, same := range map[string]bool{
-		"feeds":    reflect.DeepEqual(a.Feeds, b.Feeds),
 		"nats":     a.NATS == b.NATS,
 		"http":     a.HTTP == b.HTTP,
 		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
@@ -357,6 +384,7 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.role(roleMatcher, a.matcher.Run)(gctx) })
 	g.Go(func() error { return a.role(roleAlerts, a.alertRun.Run)(gctx) })
 	g.Go(func() error { return a.role(roleSpikes, a.spikeRun.Run)(gctx) })
+	g.Go(func() error { return a.role(roleFullText, a.fullTextP.Run)(gctx) })
 	g.Go(func() error { return a.role(roleDigests, a.digestRun.Run)(gctx) })
 	g.Go(func() error { return a.receivers.run(gctx) })
 	for _, p := range a.projectors {

@@ -16,6 +16,7 @@ const (
 	roleSpikes    = "spikes"
 	roleDigests   = "digests"
 	roleSnapshots = "snapshots"
+	roleFullText  = "fulltext"
 )
 
 // deliveryRole is the role of delivering one receiver's alerts.
@@ -25,7 +26,7 @@ func deliveryRole(receiver string) string { return "delivery." + receiver }
 // cluster buckets and the Node; roles and feed ownership are asked of it from then on.
 // Without cluster mode the instance exports the cluster metrics of a cluster of one.
 func (a *App) joinCluster(ctx context.Context, cfg *config.Config) error {
-	roles := []string{roleMatcher, roleAlerts, roleSpikes, roleDigests, roleSnapshots}
+	roles := []string{roleMatcher, roleFullText, roleAlerts, roleSpikes, roleDigests, roleSnapshots}
 	for _, n := range cfg.Notify {
 		roles = append(roles, deliveryRole(n.Name))
 	}

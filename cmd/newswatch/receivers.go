@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
+	"github.com/newswatch/newswatch/alerts/email"
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/alerts/slack"
 	"github.com/newswatch/newswatch/alerts/webhook"
@@ -134,6 +135,8 @@ func (s *receiverSet) deliverer(n config.Notify) *alerts.Deliverer {
 		nt = webhook.New(webhook.Config{Name: n.Name, URL: n.URL, Secret: n.Secret, UserAgent: s.ua, Now: s.now})
 	case "slack":
 		nt = slack.New(slack.Config{Name: n.Name, URL: n.URL})
+	case "email":
+		nt = email.New(email.Config{Name: n.Name, SMTP: n.SMTP, From: n.From, To: n.To, Username: n.Username, Password: n.Password, StartTLS: n.StartTLS})
 	default:
 		return nil
 	}
