@@ -12,6 +12,6 @@ func (a *App) page(apiHandler http.Handler) (http.Handler, error) {
 	return web.New(web.Options{
 		Config: a.config, Summaries: a.summaries, Stories: a.stories, Volume: a.spikeRun, Alerts: a.alertLog,
 		Feeds: feedLister{a}, Silences: silenceStore{a}, Articles: a.conn, Gatherer: a.deps.Registry,
-		API: apiHandler, Now: a.deps.Now, Logger: a.log.With("component", "web"),
+		API: apiHandler, PollNow: true, Now: a.deps.Now, Logger: a.log.With("component", "web"),
 	})
 }
