@@ -591,7 +591,7 @@ func TestDashboardStructure(t *testing.T) {
 		all += q.expr + "\n"
 	}
 	for _, m := range []string{
-		"newswatch_feed_polls_total", "newswatch_feed_consecutive_failures", "newswatch_feed_last_success_timestamp_seconds",
+		"newswatch_feed_polls_total", "newswatch_feeds", "newswatch_feed_consecutive_failures", "newswatch_feed_last_success_timestamp_seconds",
 		"newswatch_articles_published_total", "newswatch_articles_duplicate_total", "newswatch_topic_matches_total",
 		"newswatch_alerts_fired_total", "newswatch_alert_deliveries_total", "newswatch_alert_delivery_duration_seconds_bucket",
 		"newswatch_projection_lag_events", "newswatch_stream_bytes", "newswatch_nats_connected",
