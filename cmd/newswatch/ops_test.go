@@ -86,6 +86,10 @@ notify:
 		item{"Weather in Seoul", "https://wire.example.com/weather", "Cold."}))
 	pollNow(t, r, "wire", "ok")
 	good.waitFor(t, 1)
+	// A feed that worked and now fails needs attention: only such feeds export their own
+	// last-success, last-new-article and cadence series.
+	fs.set("/wire.xml", "this is not a feed")
+	pollNow(t, r, "wire", "parse_error")
 	for _, want := range []map[string]string{
 		{"receiver": "ops-gone", "result": "dead_lettered"},
 		{"receiver": "ops-flaky", "result": "retry"},

@@ -116,6 +116,10 @@ func run(ctx context.Context, o options) (rep report, err error) {
 		return rep, err
 	}
 	defer srv.close()
+	say("writing the feeds' first versions to %s", filepath.Join(dir, "feeds"))
+	if err := srv.writeFiles(filepath.Join(dir, "feeds")); err != nil {
+		return rep, fmt.Errorf("write the feeds: %w", err)
+	}
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return rep, err

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mmcdole/gofeed"
@@ -18,9 +19,11 @@ import (
 // parseRates is what parsing the corpus in-process costs, on every core.
 type parseRates struct {
 	docs, items      int
-	gofeed           float64 // items/s, bare gofeed.Parser.Parse
-	parseNormalize   float64 // items/s, newswatch's parse.Parse and normalize.Article
-	perFeedParseNorm time.Duration
+	gofeed           float64       // items/s, bare gofeed.Parser.Parse
+	parseNormalize   float64       // items/s, newswatch's parse.Parse and normalize.Article
+	gofeedCPU        time.Duration // CPU per item, bare gofeed
+	parseNormCPU     time.Duration // CPU per item, newswatch's parse and normalize
+	perFeedParseNorm time.Duration // CPU per feed, newswatch's parse and normalize
 	sampleBytes      int64
 }
 
@@ -38,6 +41,7 @@ func measureParse(c corpus, feeds, sample int) (parseRates, error) {
 	if _, err := gofeed.NewParser().Parse(bytes.NewReader(docs[0])); err != nil {
 		return r, fmt.Errorf("gofeed: %w", err)
 	}
+	cpu0 := selfCPU()
 	items, took, err := parallel(docs, func(i int, d []byte) (int, error) {
 		f, err := gofeed.NewParser().Parse(bytes.NewReader(d))
 		if err != nil {
@@ -50,6 +54,8 @@ func measureParse(c corpus, feeds, sample int) (parseRates, error) {
 	}
 	r.items = items
 	r.gofeed = float64(items) / took.Seconds()
+	cpu1 := selfCPU()
+	r.gofeedCPU = (cpu1 - cpu0) / time.Duration(items)
 	now := time.Now()
 	items, took, err = parallel(docs, func(i int, d []byte) (int, error) {
 		f, err := parse.Parse(d, "application/rss+xml", "http://127.0.0.1/feeds/x.xml")
@@ -71,9 +77,19 @@ func measureParse(c corpus, feeds, sample int) (parseRates, error) {
 		return r, fmt.Errorf("newswatch parse and normalize kept %d of %d items", items, r.items)
 	}
 	r.parseNormalize = float64(items) / took.Seconds()
-	// CPU, not wall time, of one feed: both cores were busy.
-	r.perFeedParseNorm = took * time.Duration(runtime.GOMAXPROCS(0)) / time.Duration(sample)
+	cpu2 := selfCPU()
+	r.parseNormCPU = (cpu2 - cpu1) / time.Duration(items)
+	r.perFeedParseNorm = (cpu2 - cpu1) / time.Duration(sample)
 	return r, nil
+}
+
+// selfCPU is this process's user plus system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // parallel runs fn over docs on GOMAXPROCS workers and returns the items it counted and the
