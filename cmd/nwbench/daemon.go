@@ -195,7 +195,10 @@ type scrape struct {
 	bytes     int
 	took      time.Duration
 	published float64 // newswatch_articles_published_total, all series
-	polls     float64 // newswatch_feed_polls_total, all series
+	// duplicates is newswatch_articles_duplicate_total: in this corpus every item is new once,
+	// so a duplicate is a retried poll whose articles had been stored without an answer.
+	duplicates float64
+	polls      float64 // newswatch_feed_polls_total, all series
 }
 
 func (d *daemon) scrape() (scrape, error) {
@@ -225,6 +228,8 @@ func (d *daemon) scrape() (scrape, error) {
 		switch mf.GetName() {
 		case "newswatch_articles_published_total":
 			s.published = sum
+		case "newswatch_articles_duplicate_total":
+			s.duplicates = sum
 		case "newswatch_feed_polls_total":
 			s.polls = sum
 		}

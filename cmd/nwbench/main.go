@@ -132,7 +132,8 @@ func (r report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%-46s %8.0f MiB\n", "peak RSS (VmHWM)", float64(r.peakRSS)/(1<<20))
 	fmt.Fprintf(w, "%-46s %8.1f KB, %s wall, %s daemon CPU (idle, median of 10)\n", "/metrics", float64(r.metricsBytes)/1000, ms(r.scrapeWall), ms(r.scrapeCPU))
-	stored := fmt.Sprintf("%d of %d published", r.stored, r.expected)
+	stored := fmt.Sprintf("%d of %d published by the daemon's count (plus %d items it counted as duplicates: known items of changed documents, and polls retried after a store timeout)",
+		r.stored, r.expected, r.retried)
 	if r.verified {
 		stored += fmt.Sprintf("; article stream holds %d, %d stored twice", r.verifiedStored, r.storedTwice)
 	}
