@@ -261,6 +261,9 @@ func waitSettled(ctx context.Context, d *daemon, srv *feedServer, interval time.
 // measureCycle switches the feed server to m and measures the daemon's CPU and the requests it
 // made during window.
 func measureCycle(ctx context.Context, d *daemon, srv *feedServer, name string, m mode, window time.Duration) (cycle, error) {
+	if err := d.waitCaughtUp(ctx); err != nil {
+		return cycle{}, err
+	}
 	srv.setMode(m)
 	before, err := d.scrape()
 	if err != nil {

@@ -190,6 +190,27 @@ func (d *daemon) waitReady(ctx context.Context) error {
 	}
 }
 
+// waitCaughtUp waits until GET /readyz answers 200: every projection has applied its stream,
+// so the work of the phase before is done and does not count in the next one.
+func (d *daemon) waitCaughtUp(ctx context.Context) error {
+	for {
+		if err := d.alive(); err != nil {
+			return err
+		}
+		if resp, err := http.Get(d.api + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("daemon projections never caught up (/readyz): %w", ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // scrape is one GET /metrics: its size, wall time, and the sums of the metrics nwbench follows.
 type scrape struct {
 	bytes     int
