@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 )
 
@@ -131,22 +130,9 @@ func (p *Poller) SetFeeds(ctx context.Context, list []Feed) error {
 	return nil
 }
 
-// forget drops a removed feed's metric series, so a feed set that changes at run time does not
-// grow the series without bound.
-func (m *metrics) forget(feedID string) {
-	l := prometheus.Labels{"feed": feedID}
-	m.polls.DeletePartialMatch(l)
-	m.pollDuration.DeletePartialMatch(l)
-	m.published.DeletePartialMatch(l)
-	m.duplicates.DeletePartialMatch(l)
-	m.failures.DeletePartialMatch(l)
-	m.lastSuccess.DeletePartialMatch(l)
-	m.lastNew.DeletePartialMatch(l)
-	m.publishErrs.DeletePartialMatch(l)
-	m.itemErrs.DeletePartialMatch(l)
-	m.partial.DeletePartialMatch(l)
-	m.cadence.DeletePartialMatch(l)
-}
+// forget drops a removed feed from the health table, so its per-feed series (exported only
+// while it needs attention) and its count in newswatch_feeds go with it.
+func (m *metrics) forget(feedID string) { m.health.remove(feedID) }
 
 // CheckFeeds reports the first feed whose schedule does not parse or whose id repeats, as
 // SetFeeds would, without changing anything.

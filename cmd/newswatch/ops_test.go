@@ -86,6 +86,10 @@ notify:
 		item{"Weather in Seoul", "https://wire.example.com/weather", "Cold."}))
 	pollNow(t, r, "wire", "ok")
 	good.waitFor(t, 1)
+	// A feed that worked and now fails needs attention: only such feeds export their own
+	// last-success, last-new-article and cadence series.
+	fs.set("/wire.xml", "this is not a feed")
+	pollNow(t, r, "wire", "parse_error")
 	for _, want := range []map[string]string{
 		{"receiver": "ops-gone", "result": "dead_lettered"},
 		{"receiver": "ops-flaky", "result": "retry"},
@@ -591,7 +595,7 @@ func TestDashboardStructure(t *testing.T) {
 		all += q.expr + "\n"
 	}
 	for _, m := range []string{
-		"newswatch_feed_polls_total", "newswatch_feed_consecutive_failures", "newswatch_feed_last_success_timestamp_seconds",
+		"newswatch_feed_polls_total", "newswatch_feeds", "newswatch_feed_consecutive_failures", "newswatch_feed_last_success_timestamp_seconds",
 		"newswatch_articles_published_total", "newswatch_articles_duplicate_total", "newswatch_topic_matches_total",
 		"newswatch_alerts_fired_total", "newswatch_alert_deliveries_total", "newswatch_alert_delivery_duration_seconds_bucket",
 		"newswatch_projection_lag_events", "newswatch_stream_bytes", "newswatch_nats_connected",

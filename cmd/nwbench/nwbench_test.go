@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// TestBenchEndToEnd runs nwbench's whole run on a tiny corpus against the real daemon, so the
+// tool keeps working as the daemon changes: every article stored exactly once, by the
+// daemon's count and by a read of its article stream.
+func TestBenchEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs the daemon")
+	}
+	bin, err := buildDaemon(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := run(t.Context(), options{
+		Feeds: 20, Items: 5, ItemSize: 2000, Hosts: 4, Cycles: 1, Interval: 2 * time.Second,
+		ParseSample: 20, Timeout: 10 * time.Minute, Daemon: bin, Dir: t.TempDir(), Verify: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rep.print(&out)
+	t.Log("\n" + out.String())
+	if err := rep.check(); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.verified || rep.verifiedStored != int(rep.expected) || rep.storedTwice != 0 {
+		t.Fatalf("stream holds %d articles (%d twice), want %d once each", rep.verifiedStored, rep.storedTwice, rep.expected)
+	}
+	if rep.coldItems != 100 || rep.expected < 100+20 {
+		t.Errorf("cold items %d, published %d: want 100 cold and at least one new item per feed in the steady phase", rep.coldItems, rep.expected)
+	}
+	if c := rep.cycles[0].requests; c.notModified == 0 || c.ok != 0 {
+		t.Errorf("304 phase answered %+v, want only 304s", c)
+	}
+	if c := rep.cycles[1]; c.requests.ok == 0 || c.requests.notModified != 0 || c.stored != 0 {
+		t.Errorf("unchanged-200 phase answered %+v and stored %v articles, want only 200s and nothing new", c.requests, c.stored)
+	}
+	if rep.parse.gofeed <= 0 || rep.peakRSS <= 0 || rep.metricsBytes <= 0 || rep.coldWall <= 0 {
+		t.Errorf("missing figures: %+v", rep)
+	}
+}
+
+// TestCorpusIsDeterministicAndParses checks that a version is the same bytes every time, that
+// the next version has exactly one new item, and that items are about the asked size.
+func TestCorpusIsDeterministicAndParses(t *testing.T) {
+	c := corpus{items: 20, itemSize: 22_000}
+	a, b := c.doc(7, 3), c.doc(7, 3)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same version of a feed differs between two renders")
+	}
+	if size := len(a) / c.items; size < 20_000 || size > 24_000 {
+		t.Errorf("%d bytes per item, want about 22,000", size)
+	}
+	v3, err := gofeed.NewParser().Parse(bytes.NewReader(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4, err := gofeed.NewParser().Parse(bytes.NewReader(c.doc(7, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v3.Items) != 20 || len(v4.Items) != 20 {
+		t.Fatalf("%d and %d items, want 20", len(v3.Items), len(v4.Items))
+	}
+	old := map[string]bool{}
+	for _, it := range v3.Items {
+		old[it.GUID] = true
+		if it.Title == "" || it.Link == "" || len(it.Content) < 10_000 || it.Description == "" {
+			t.Fatalf("thin item: %+v", it)
+		}
+	}
+	var fresh int
+	for _, it := range v4.Items {
+		if !old[it.GUID] {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("version 4 has %d items version 3 lacks, want 1", fresh)
+	}
+}
