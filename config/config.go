@@ -81,6 +81,9 @@ type HTTP struct {
 	// Token, when set, is the bearer token that requests changing state (silences) must carry.
 	// Without it, such requests are accepted only on a loopback listener.
 	Token string `yaml:"token"`
+	// AllowedHosts are host names, besides IP addresses, localhost and the listen address's
+	// host, that clients use in the Host header (a proxy's or a service's name).
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Fetch configures how feeds are downloaded.

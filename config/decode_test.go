@@ -84,7 +84,7 @@ func TestParseUnknownKeys(t *testing.T) {
 			`t.yaml:4:5: unknown key "shedule" in feeds[0] (did you mean "schedule"?)`,
 		}},
 		{"without suggestion lists keys", "http:\n  port: 80\n", []string{
-			`t.yaml:2:3: unknown key "port" in http (valid keys: listen, token)`,
+			`t.yaml:2:3: unknown key "port" in http (valid keys: listen, token, allowed_hosts)`,
 		}},
 		{"deep", "topics:\n  - id: t\n    query: q\n    examples:\n      match:\n        - txt: hi\n", []string{
 			`t.yaml:6:11: unknown key "txt" in topics[0].examples.match[0] (did you mean "text"?)`,

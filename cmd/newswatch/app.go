@@ -150,6 +150,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 			Handler: api.New(api.Options{
 				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
 				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
+				Guard:  api.GuardConfig{Listen: cfg.HTTP.Listen, AllowedHosts: cfg.HTTP.AllowedHosts},
 				Logger: a.log.With("component", "api"),
 			}),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -283,7 +284,7 @@ func needsRestart(a, b *config.Config) []string {
 	for name, same := range map[string]bool{
 		"feeds":    reflect.DeepEqual(a.Feeds, b.Feeds),
 		"nats":     a.NATS == b.NATS,
-		"http":     a.HTTP == b.HTTP,
+		"http":     reflect.DeepEqual(a.HTTP, b.HTTP),
 		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
 		"data_dir": a.DataDir == b.DataDir,
 		"log":      a.Log == b.Log,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +13,9 @@ import (
 // two stories of which the sanatorium one has the Herald's rewrite as a second outlet, and
 // each story alerted once.
 func TestDemoAsReadmeSays(t *testing.T) {
-	cfg, err := loadConfig("../../examples/demo.yaml", false)
+	// A copy: the README invites the reader to edit examples/feeds while the demo runs.
+	examples := copyExamples(t)
+	cfg, err := loadConfig(filepath.Join(examples, "demo.yaml"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,4 +61,15 @@ func TestDemoAsReadmeSays(t *testing.T) {
 	if len(alerted) != 2 || alerted[sum.Stories[0].ID] != 1 || alerted[sum.Stories[1].ID] != 1 {
 		t.Errorf("alerted stories %v, want each of %+v once", alerted, sum.Stories)
 	}
+}
+
+// copyExamples copies the repository's examples/ folder into a temporary directory and returns
+// its path, so that tests neither read what a reader is editing nor write into the repository.
+func copyExamples(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "examples")
+	if err := os.CopyFS(dst, os.DirFS("../../examples")); err != nil {
+		t.Fatalf("copy examples: %v", err)
+	}
+	return dst
 }
