@@ -20,7 +20,7 @@ import (
 	"golang.org/x/term"
 )
 
-// Exit statuses (PRODUCT §2).
+// Exit statuses (README.md, docs/operations.md). `go run` turns any non-zero one into 1.
 const (
 	exitOK      = 0
 	exitRuntime = 1
