@@ -85,6 +85,11 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err := a.conn.EnsureStreams(ctx); err != nil {
 		return nil, err
 	}
+	id, err := a.conn.ClaimIdentity(ctx, storeIdentity(cfg, deps.Now))
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("event store", "component", "nats", "store", a.conn.Where(), "created_by", id.String())
 	a.store = events.NewStore(a.conn)
 	a.health = feedhealth.New()
 	a.summaries = summaries.New()
