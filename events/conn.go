@@ -55,6 +55,7 @@ type Conn struct {
 	lock     *os.File
 	log      *slog.Logger
 	closing  atomic.Bool
+	writes   writeHealth // store-full state of the last write (storefull.go)
 }
 
 // Connect starts the embedded server (when cfg.URL is empty) and connects to JetStream.

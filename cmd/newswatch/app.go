@@ -310,6 +310,9 @@ func (a *App) ready(ctx context.Context) error {
 	if err := a.conn.StreamsPresent(ctx); err != nil {
 		return err
 	}
+	if err := a.conn.WriteError(); err != nil {
+		return fmt.Errorf("writes fail: %w", err)
+	}
 	if !a.matcher.CaughtUp() {
 		return fmt.Errorf("topic matcher catching up (%d articles behind)", a.matcher.Lag())
 	}
