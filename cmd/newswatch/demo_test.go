@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,4 +73,20 @@ func copyExamples(t *testing.T) string {
 		t.Fatalf("copy examples: %v", err)
 	}
 	return dst
+}
+
+// The demo config's own comment counts its feeds right.
+func TestDemoCommentCountsFeeds(t *testing.T) {
+	data, err := os.ReadFile("../../examples/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(filepath.Join(copyExamples(t), "demo.yaml"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	if n := len(cfg.Feeds); n >= len(words) || !strings.Contains(string(data), "Offline demo: "+words[n]+" local feeds") {
+		t.Errorf("examples/demo.yaml has %d feeds; its first comment says:\n%s", n, strings.SplitN(string(data), "\n", 2)[0])
+	}
 }
