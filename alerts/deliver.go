@@ -60,6 +60,41 @@ func (m *DeliveryMetrics) Init(receiver string) {
 	m.pending.WithLabelValues(receiver)
 }
 
+// Forget drops the pending gauge of a receiver removed from the config, so that its last
+// value does not read as alerts waiting forever.
+func (m *DeliveryMetrics) Forget(receiver string) { m.pending.DeleteLabelValues(receiver) }
+
+// PendingInterval is how often a receiver's pending gauge is read from its consumer.
+const PendingInterval = 2 * time.Second
+
+// WatchPending keeps a receiver's pending gauge equal to what waits in its consumer (see
+// events.Conn.DeliveryPending), read every interval until ctx ends. The handler alone would
+// leave the gauge stale whenever nothing is being delivered: after a restart, while an alert
+// waits out its ack wait or a retry delay.
+func (m *DeliveryMetrics) WatchPending(ctx context.Context, receiver string, interval time.Duration,
+	pending func(ctx context.Context, receiver string) (uint64, error), log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		n, err := pending(ctx, receiver)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !failing:
+			log.Warn("pending alerts of a receiver not readable; the gauge keeps its last value", "receiver", receiver, "error", err)
+		case err == nil:
+			m.pending.WithLabelValues(receiver).Set(float64(n))
+		}
+		failing = err != nil
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Deliverer turns a notifier's outcome into what happens to the alert in the stream.
 type Deliverer struct {
 	N      notify.Notifier

@@ -6,15 +6,11 @@ package alerts
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/alerts/story"
 	"github.com/newswatch/newswatch/events"
 )
 
@@ -26,9 +22,10 @@ const (
 	DefaultGroupWait   = 0
 	DefaultMinInterval = 0
 	DefaultStoryWindow = 48 * time.Hour
-	// DefaultMaxMatchAge: matches older than this when first seen by the engine (for example
-	// history present before alerting was configured) do not fire.
-	DefaultMaxMatchAge = time.Hour
+	// LateAfter: a match the engine first sees more than this after it was made (it waited
+	// out a downtime, or a backlog) still fires, and its alert says it is late and by how
+	// much (notify.Late).
+	LateAfter = time.Minute
 	// maxArticlesPerAlert caps one alert; the rest of a large group fires in the next one.
 	maxArticlesPerAlert = 50
 	// Settle is the least group_wait: the matches of one poll are stored together but reach
@@ -46,6 +43,9 @@ type Rule struct {
 	// StoryWindow is how long an alerted story is remembered: a copy of it within the window
 	// never fires again.
 	StoryWindow time.Duration
+	// Since is when the rule came into existence: matches made before it are history and do
+	// not fire (ReasonBeforeRule). Zero: every live match is the rule's.
+	Since time.Time
 }
 
 // Silencer reports whether a topic is silenced at a time.
@@ -53,10 +53,16 @@ type Silencer interface {
 	Silenced(topic string, at time.Time) bool
 }
 
-// StoryIndex tells which story of a topic an article belongs to: the grouping of the
-// topic_stories projection, which joins other outlets' rewrites of a report, not only its
-// copies. seq is the match event's stream sequence, which the index may wait to have folded.
-// "" when unknown.
+// silenceNamer is a Silencer that also tells which silence holds (Silences does), for the
+// suppression's reason.
+type silenceNamer interface {
+	SilencedBy(topic string, at time.Time) (string, bool)
+}
+
+// StoryIndex tells which story of a topic an article belongs to: the story model of the
+// topic_stories projection, which joins copies of a report and other outlets' rewrites of
+// it. seq is the match event's stream sequence, which the index may wait to have folded.
+// "" when unknown: the article is then a story of its own.
 type StoryIndex interface {
 	StoryOf(topic, articleID string, seq uint64) string
 }
@@ -67,7 +73,6 @@ type alertedStory struct {
 	StoryID   string
 	Source    string
 	URL       string
-	FP        story.Fingerprint
 	At        time.Time
 }
 
@@ -77,7 +82,11 @@ type group struct {
 	firstSeq uint64
 	lastSeq  uint64
 	articles []notify.Article
-	fps      []story.Fingerprint
+	// oldest is when the group's oldest match was made; late marks a group with a match the
+	// engine saw more than LateAfter after it was made.
+	oldest time.Time
+	late   bool
+	seqs   []uint64 // each article's match sequence, to split a group past maxArticlesPerAlert
 }
 
 type topicState struct {
@@ -90,21 +99,20 @@ type topicState struct {
 
 // Engine holds the alert state of every topic with a match rule.
 type Engine struct {
-	topics      map[string]*topicState
-	silences    Silencer
-	stories     StoryIndex
-	maxMatchAge time.Duration
-	lastSeen    uint64
+	topics   map[string]*topicState
+	silences Silencer
+	stories  StoryIndex
+	lastSeen uint64
 }
 
 // UseStories makes the engine fire once per story of the index: an article of a story that
-// already fired, or is waiting to, is folded into it as a copy. Without an index, only
-// near-identical copies (alerts/story) are folded.
+// already fired, or is waiting to, is folded into it as a copy. Without an index, only the
+// same article (id or URL) is folded.
 func (e *Engine) UseStories(x StoryIndex) { e.stories = x }
 
 // NewEngine returns an engine for the rules.
 func NewEngine(rules []Rule, s Silencer) *Engine {
-	e := &Engine{topics: map[string]*topicState{}, silences: s, maxMatchAge: DefaultMaxMatchAge}
+	e := &Engine{topics: map[string]*topicState{}, silences: s}
 	e.SetRules(rules)
 	return e
 }
@@ -136,46 +144,72 @@ func (e *Engine) Topics() []string {
 	return out
 }
 
-// Observe folds one match event (stream sequence seq) in at wall time now.
-func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) {
+// Observe folds one match event (stream sequence seq) in at wall time now. When the match
+// does not alert on its own, it returns why (ok true): every such match has a reason.
+// Matches of topics without a rule, and matches already covered by a fired alert (read again
+// after a restart), are neither alerts nor suppressions.
+func (e *Engine) Observe(m events.Match, seq uint64, now time.Time) (Suppression, bool) {
 	e.lastSeen = max(e.lastSeen, seq)
 	st := e.topics[m.Topic]
-	switch {
-	case st == nil, m.Backfill, seq <= st.lastFiredSeq:
-		return
-	case now.Sub(m.MatchedAt) > e.maxMatchAge:
-		return
-	case e.silences != nil && e.silences.Silenced(m.Topic, now):
-		return
+	if st == nil || seq <= st.lastFiredSeq {
+		return Suppression{}, false
 	}
-	fp := story.Of(m.Title, m.Summary)
-	sid := ""
+	sup := Suppression{Topic: m.Topic, ArticleID: m.ArticleID, URL: m.URL, Title: m.Title, Source: m.Source,
+		MatchedAt: m.MatchedAt, StreamSeq: seq, At: now.UTC()}
+	switch {
+	case m.Backfill:
+		sup.Reason = ReasonBackfill
+		return sup, true
+	case !st.rule.Since.IsZero() && m.MatchedAt.Before(st.rule.Since):
+		sup.Reason, sup.RuleSince = ReasonBeforeRule, st.rule.Since.UTC()
+		return sup, true
+	}
+	if id, ok := e.silenced(m.Topic, now); ok {
+		sup.Reason, sup.Silence = ReasonSilenced, id
+		return sup, true
+	}
+	sid, copied := "", false
 	if e.stories != nil {
 		sid = e.stories.StoryOf(m.Topic, m.ArticleID, seq)
+		if c, ok := e.stories.(CopyIndex); ok && sid != "" {
+			copied = c.IsCopy(m.Topic, m.ArticleID)
+		}
 	}
-	if st.alerted(m, sid, fp, now) {
-		return
+	if f, ok := st.alerted(m, sid, copied, now); ok {
+		return e.explain(m.Topic, m.ArticleID, f).suppression(sup), true
 	}
 	if st.pending == nil {
-		st.pending = &group{firstAt: now, firstSeq: seq}
+		st.pending = &group{firstAt: now, firstSeq: seq, oldest: m.MatchedAt}
 	}
 	g := st.pending
 	g.lastSeq = seq
+	if m.MatchedAt.Before(g.oldest) {
+		g.oldest = m.MatchedAt
+	}
+	g.late = g.late || now.Sub(m.MatchedAt) > LateAfter
 	for i := range g.articles {
-		if g.articles[i].ID == m.ArticleID {
-			return
+		a := &g.articles[i]
+		f := fold{into: a.ID, story: a.Story, pending: true}
+		switch {
+		case a.ID == m.ArticleID:
+			f.by, f.similarity = FoldedSameArticle, 1
+		case sid != "" && a.Story == sid && copied:
+			f.by = FoldedNearCopy
+		case sid != "" && a.Story == sid && !fromSource(*a, m.Source):
+			f.by = FoldedSameStory
+		default:
+			continue
 		}
-		if (sid != "" && g.articles[i].Story == sid && !fromSource(g.articles[i], m.Source)) || story.Same(g.fps[i], fp) {
-			g.articles[i].Copies = append(g.articles[i].Copies, notify.Copy{
-				ID: m.ArticleID, URL: m.URL, Source: m.Source, PublishedAt: m.PublishedAt,
-			})
-			return
+		if f.by != FoldedSameArticle {
+			a.Copies = append(a.Copies, notify.Copy{ID: m.ArticleID, URL: m.URL, Source: m.Source, PublishedAt: m.PublishedAt})
 		}
+		return e.explain(m.Topic, m.ArticleID, f).suppression(sup), true
 	}
 	art := articleOf(m)
 	art.Story = sid
 	g.articles = append(g.articles, art)
-	g.fps = append(g.fps, fp)
+	g.seqs = append(g.seqs, seq)
+	return Suppression{}, false
 }
 
 func articleOf(m events.Match) notify.Article {
@@ -191,20 +225,29 @@ func articleOf(m events.Match) notify.Article {
 	}
 }
 
-// alerted reports whether the match is a story that already fired within the window.
-func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, now time.Time) bool {
+// alerted returns the alerted story the match belongs to, when one fired within the window.
+func (st *topicState) alerted(m events.Match, sid string, copied bool, now time.Time) (fold, bool) {
 	cutoff := now.Add(-st.rule.StoryWindow)
 	keep := st.stories[:0]
-	found, sameStory, ownStory := false, false, false
+	var found, same fold
+	sameStory, ownStory := false, false
 	for _, s := range st.stories {
 		if s.At.Before(cutoff) {
 			continue
 		}
 		keep = append(keep, s)
-		if s.ArticleID == m.ArticleID || (m.URL != "" && s.URL == m.URL) || story.Same(s.FP, fp) {
-			found = true
+		if found.by == "" {
+			switch {
+			case s.ArticleID == m.ArticleID:
+				found = fold{into: s.ArticleID, story: s.StoryID, by: FoldedSameArticle, similarity: 1}
+			case m.URL != "" && s.URL == m.URL:
+				found = fold{into: s.ArticleID, story: s.StoryID, by: FoldedSameURL, similarity: 1}
+			}
 		}
 		if sid != "" && s.StoryID == sid {
+			if !sameStory {
+				same = fold{into: s.ArticleID, story: sid, by: FoldedSameStory}
+			}
 			sameStory = true
 			ownStory = ownStory || s.Source == m.Source
 		}
@@ -213,8 +256,17 @@ func (st *topicState) alerted(m events.Match, sid string, fp story.Fingerprint, 
 	// Another outlet's article of an alerted story is folded. An outlet's own later article
 	// that the grouping joins to its story is not: outlets do not rewrite their own reports in
 	// other words, so it is an update, a new development, or a feed's template (a "daily
-	// briefing") that the grouping took for one story.
-	return found || (sameStory && !ownStory)
+	// briefing") that the grouping took for one story; unless it is a copy of the story's text.
+	switch {
+	case found.by != "":
+		return found, true
+	case sameStory && (!ownStory || copied):
+		if copied {
+			same.by = FoldedNearCopy
+		}
+		return same, true
+	}
+	return fold{}, false
 }
 
 // fromSource reports whether an article or one of its copies came from source.
@@ -247,14 +299,25 @@ func (e *Engine) Due(now time.Time) []Fire {
 			continue
 		}
 		n := min(len(g.articles), maxArticlesPerAlert)
+		// A split group's first part covers the matches up to its last article, not the
+		// group's: the rest gets an id (and a source sequence) of its own, so it is neither
+		// deduplicated as a retry of the first part nor skipped after a restart.
+		last := g.lastSeq
+		if n < len(g.articles) {
+			last = g.seqs[n-1]
+		}
 		a := notify.Alert{
-			ID: alertID(id, g.firstSeq, g.lastSeq), Topic: id, TopicName: st.rule.TopicName, Kind: KindMatch,
+			ID: alertID(id, KindMatch, g.articles[:n]), Topic: id, TopicName: st.rule.TopicName, Kind: KindMatch,
 			FiredAt: now.UTC(), Articles: slices.Clone(g.articles[:n]),
 		}
 		a.Summary = summaryLine(a)
-		out = append(out, Fire{Alert: a, LastSeq: g.lastSeq})
+		if g.late {
+			a.Late = &notify.Late{MatchedAt: g.oldest.UTC(), AgeSeconds: int64(now.Sub(g.oldest) / time.Second)}
+		}
+		out = append(out, Fire{Alert: a, LastSeq: last})
 		if n < len(g.articles) {
-			g.articles, g.fps = g.articles[n:], g.fps[n:]
+			g.articles, g.seqs = g.articles[n:], g.seqs[n:]
+			g.firstSeq = g.seqs[0]
 			continue
 		}
 		st.pending = nil
@@ -270,6 +333,21 @@ func (st *topicState) readyAt() time.Time {
 		}
 	}
 	return t
+}
+
+// Waiting reports whether an article waits in its topic's pending alert (as an article of it,
+// not a copy).
+func (e *Engine) Waiting(topic, articleID string) bool {
+	st := e.topics[topic]
+	if st == nil || st.pending == nil {
+		return false
+	}
+	for _, a := range st.pending.articles {
+		if a.ID == articleID {
+			return true
+		}
+	}
+	return false
 }
 
 // NextDue is when the next pending group becomes due; zero when nothing is pending.
@@ -298,10 +376,9 @@ func (e *Engine) Fired(a notify.Alert, lastSeq uint64) {
 		st.lastFired = a.FiredAt
 	}
 	for _, art := range a.Articles {
-		fp := story.Of(art.Title, art.Snippet)
-		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, Source: art.Source, URL: art.URL, FP: fp, At: a.FiredAt})
+		st.stories = append(st.stories, alertedStory{ArticleID: art.ID, StoryID: art.Story, Source: art.Source, URL: art.URL, At: a.FiredAt})
 		for _, c := range art.Copies {
-			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, Source: c.Source, URL: c.URL, FP: fp, At: a.FiredAt})
+			st.stories = append(st.stories, alertedStory{ArticleID: c.ID, StoryID: art.Story, Source: c.Source, URL: c.URL, At: a.FiredAt})
 		}
 	}
 }
@@ -316,13 +393,6 @@ func (e *Engine) Resume() uint64 {
 		}
 	}
 	return seq
-}
-
-// alertID is deterministic in the topic and the matches the alert covers, so a retried
-// publish of the same alert is deduplicated by JetStream.
-func alertID(topic string, first, last uint64) string {
-	sum := sha256.Sum256([]byte(topic + "\x00" + strconv.FormatUint(first, 10) + "\x00" + strconv.FormatUint(last, 10)))
-	return "alert-" + hex.EncodeToString(sum[:12])
 }
 
 func summaryLine(a notify.Alert) string {

@@ -32,7 +32,7 @@ const (
 )
 
 // fireAll fires what is due once the settle time after now has passed.
-func fireAll(t *testing.T, e *Engine, now time.Time) []Fire {
+func fireAll(t testing.TB, e *Engine, now time.Time) []Fire {
 	t.Helper()
 	due := e.Due(now.Add(Settle))
 	for _, f := range due {
@@ -43,9 +43,11 @@ func fireAll(t *testing.T, e *Engine, now time.Time) []Fire {
 
 func TestOneAlertPerStory(t *testing.T) {
 	e := NewEngine([]Rule{{Topic: "k", TopicName: "Korea"}}, nil)
-	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 1, t0)
+	x := projIndex{stories.New()}
+	e.UseStories(x)
+	x.observe(t, e, m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 1, t0)
 	// A syndicated copy from another outlet, lightly edited, in the same poll.
-	e.Observe(m("a2", "https://paper.example/a2", "paper", storyTitle, "Wire copy: "+storySummary), 2, t0)
+	x.observe(t, e, m("a2", "https://paper.example/a2", "paper", storyTitle, "Wire copy: "+storySummary), 2, t0)
 	due := fireAll(t, e, t0)
 	if len(due) != 1 || len(due[0].Alert.Articles) != 1 {
 		t.Fatalf("due = %+v", due)
@@ -58,20 +60,22 @@ func TestOneAlertPerStory(t *testing.T) {
 		t.Errorf("article = %+v", a.Articles[0])
 	}
 	// Later copies of the alerted story, and the same article again, never fire.
-	e.Observe(m("a3", "https://blog.example/a3", "blog", storyTitle, storySummary), 3, t0.Add(time.Hour))
-	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 4, t0.Add(time.Hour))
+	x.observe(t, e, m("a3", "https://blog.example/a3", "blog", storyTitle, storySummary), 3, t0.Add(time.Hour))
+	x.observe(t, e, m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 4, t0.Add(time.Hour))
+	// The first outlet's own copy under another address (a re-publication) is folded too.
+	x.observe(t, e, m("a4", "https://wire.example/a4-amp", "wire", storyTitle, storySummary), 5, t0.Add(time.Hour))
 	if due := fireAll(t, e, t0.Add(time.Hour)); len(due) != 0 {
 		t.Fatalf("copy fired again: %+v", due)
 	}
 	// A different story on the same subject fires.
-	e.Observe(mAt("b1", "https://wire.example/b1", "wire", "Kremlin and Pyongyang sign artillery deal",
-		"The accord covers shells and rocket launchers, state media said.", t0.Add(2*time.Hour)), 5, t0.Add(2*time.Hour))
+	x.observe(t, e, mAt("b1", "https://wire.example/b1", "wire", "Kremlin and Pyongyang sign artillery deal",
+		"The accord covers shells and rocket launchers, state media said.", t0.Add(2*time.Hour)), 6, t0.Add(2*time.Hour))
 	if due := fireAll(t, e, t0.Add(2*time.Hour)); len(due) != 1 || due[0].Alert.Articles[0].ID != "b1" {
 		t.Fatalf("different story: %+v", due)
 	}
 	// After the story window, the old story may fire again.
 	later := t0.Add(DefaultStoryWindow + 3*time.Hour)
-	e.Observe(mAt("a9", "https://late.example/a9", "late", storyTitle, storySummary, later), 6, later)
+	x.observe(t, e, mAt("a9", "https://late.example/a9", "late", storyTitle, storySummary, later), 7, later)
 	if due := fireAll(t, e, later); len(due) != 1 {
 		t.Fatalf("after the window: %+v", due)
 	}
@@ -118,7 +122,7 @@ func TestSilenceSuppressesThenExpires(t *testing.T) {
 }
 
 func TestIgnoredMatches(t *testing.T) {
-	e := NewEngine([]Rule{{Topic: "k"}}, nil)
+	e := NewEngine([]Rule{{Topic: "k", Since: t0.Add(-time.Hour)}}, nil)
 	bf := mAt("a", "https://x/a", "s", "Backfilled story", "", t0)
 	bf.Backfill = true
 	e.Observe(bf, 1, t0)
@@ -172,7 +176,17 @@ func (x projIndex) StoryOf(topic, articleID string, _ uint64) string {
 	return id
 }
 
-func (x projIndex) observe(t *testing.T, e *Engine, m events.Match, seq uint64, now time.Time) {
+func (x projIndex) IsCopy(topic, articleID string) bool {
+	m, _ := x.p.Membership(topic, articleID)
+	return m.Copy
+}
+
+func (x projIndex) JoinSimilarity(topic, articleID string) (float64, bool) {
+	m, ok := x.p.Membership(topic, articleID)
+	return m.Similarity, ok && m.Matched != ""
+}
+
+func (x projIndex) observe(t *testing.T, e *Engine, m events.Match, seq uint64, now time.Time) (Suppression, bool) {
 	t.Helper()
 	out, err := events.MatchMessage(m)
 	if err != nil {
@@ -181,7 +195,7 @@ func (x projIndex) observe(t *testing.T, e *Engine, m events.Match, seq uint64, 
 	if err := x.p.Apply(out.Data, seq); err != nil {
 		t.Fatal(err)
 	}
-	e.Observe(m, seq, now)
+	return e.Observe(m, seq, now)
 }
 
 // With the stories projection as its index, the engine fires once per story: outlets'
@@ -256,5 +270,30 @@ func TestUntilRestored(t *testing.T) {
 	defer cancel()
 	if untilRestored(ctx, logger, func() error { return errors.New("nats: no responders") }) {
 		t.Error("restored although every attempt failed")
+	}
+}
+
+// noStories is a story index that knows no story.
+type noStories struct{}
+
+func (noStories) StoryOf(string, string, uint64) string { return "" }
+
+// The engine has one rule for "same story", the story model's: when the model does not know
+// an article's story, the article is a story of its own and fires, even when its text is a
+// copy of one that fired (there is no second, text-based rule to fall back on). The same
+// article or URL is still never alerted twice.
+func TestNoFallbackRule(t *testing.T) {
+	e := NewEngine([]Rule{{Topic: "k"}}, nil)
+	e.UseStories(noStories{})
+	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 1, t0)
+	e.Observe(m("a2", "https://paper.example/a2", "paper", storyTitle, storySummary), 2, t0)
+	due := fireAll(t, e, t0)
+	if len(due) != 1 || len(due[0].Alert.Articles) != 2 {
+		t.Fatalf("two articles of unknown stories: %+v", due)
+	}
+	e.Observe(m("a1", "https://wire.example/a1", "wire", storyTitle, storySummary), 3, t0.Add(time.Minute))
+	e.Observe(m("a3", "https://paper.example/a2", "paper", storyTitle, storySummary), 4, t0.Add(time.Minute))
+	if due := fireAll(t, e, t0.Add(time.Minute)); len(due) != 0 {
+		t.Fatalf("the same article or URL fired again: %+v", due)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/newswatch/newswatch/events"
 )
 
-// Log is the event log as the alert runner uses it; events.Conn implements it.
+// Log is the event log as the alert runners use it; events.Conn implements it.
 type Log interface {
 	Follow(ctx context.Context, stream string, subjects []string, after uint64,
 		fn func(data []byte, seq, pending uint64), tick func(), wake func() time.Time) error
@@ -25,15 +25,29 @@ type Log interface {
 
 const checkpointName = "alerts"
 
+// saveEvery bounds how often the checkpoint and the suppressions are saved: a busy topic's
+// suppressions are about a megabyte, and a crash only makes the engine read the matches of
+// the last few seconds again.
+const saveEvery = 5 * time.Second
+
 // Runner connects the engine to the event log: it restores the engine from the alerts already
 // fired, follows match events, and publishes alerts as they fall due.
 type Runner struct {
-	log    Log
+	log    StateLog
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu     sync.Mutex // guards engine: Run's goroutine and SetRules
+	mu     sync.Mutex // guards engine, rules and since: Run's goroutine and SetRules
 	engine *Engine
+	rules  []Rule
+	// since is when each topic's match rule came into existence (state alerts.rules), and
+	// sinceDirty whether it changed since it was saved.
+	since      map[string]time.Time
+	sinceDirty bool
+	// created is when the runner was made, before the daemon polls anything: a rule first
+	// seen at start exists from then on, so the first matches of a first start are its own.
+	created    time.Time
+	suppressed *SuppressionLog
 
 	m           *Metrics
 	pending     atomic.Uint64
@@ -42,29 +56,75 @@ type Runner struct {
 }
 
 // NewRunner returns a Runner for the rules.
-func NewRunner(l Log, rules []Rule, s Silencer, m *Metrics, logger *slog.Logger, now func() time.Time) *Runner {
-	r := &Runner{log: l, logger: logger.With("component", "alerts"), now: now, engine: NewEngine(rules, s), m: m}
+func NewRunner(l StateLog, rules []Rule, s Silencer, m *Metrics, logger *slog.Logger, now func() time.Time) *Runner {
+	r := &Runner{log: l, logger: logger.With("component", "alerts"), now: now, engine: NewEngine(rules, s), m: m,
+		rules: rules, since: map[string]time.Time{}, suppressed: NewSuppressionLog(0), created: now().UTC()}
 	for _, rule := range rules {
 		m.init(rule.Topic, KindMatch)
+		m.initSuppressed(rule.Topic)
 	}
 	return r
 }
 
-// SetRules replaces the rules (config reload).
+// SetRules replaces the rules (config reload). A topic's new rule takes the matches made from
+// now on; a removed rule's history is forgotten.
 func (r *Runner) SetRules(rules []Rule) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.engine.SetRules(rules)
+	r.rules = rules
+	r.engine.SetRules(r.withSince(r.now().UTC()))
 	for _, rule := range rules {
 		r.m.init(rule.Topic, KindMatch)
+		r.m.initSuppressed(rule.Topic)
 	}
 }
+
+// withSince returns the rules with when each came into existence, recording at for a new
+// one. r.mu is held.
+func (r *Runner) withSince(at time.Time) []Rule {
+	out := make([]Rule, len(r.rules))
+	want := map[string]bool{}
+	for i, rule := range r.rules {
+		since, ok := r.since[rule.Topic]
+		if !ok {
+			since = at
+			r.since[rule.Topic] = since
+			r.sinceDirty = true
+		}
+		rule.Since = since
+		out[i] = rule
+		want[rule.Topic] = true
+	}
+	for topic := range r.since {
+		if !want[topic] {
+			delete(r.since, topic)
+			r.sinceDirty = true
+		}
+	}
+	return out
+}
+
+// Waiting reports whether an article waits in its topic's pending alert.
+func (r *Runner) Waiting(topic, articleID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.engine.Waiting(topic, articleID)
+}
+
+// Suppressions is the log of matches that did not alert, with their reasons.
+func (r *Runner) Suppressions() *SuppressionLog { return r.suppressed }
 
 // UseStories makes the engine fire once per story of the index (see Engine.UseStories).
 func (r *Runner) UseStories(x StoryIndex) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.engine.UseStories(x)
+}
+
+func (r *Runner) storyIndex() StoryIndex {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.engine.stories
 }
 
 // Run restores state and fires alerts until ctx ends.
@@ -119,11 +179,16 @@ func (r *Runner) resume() uint64 {
 	return r.engine.Resume()
 }
 
-// wake is when the next pending group falls due.
+// wake is when the next pending group falls due, on the wall clock the log's Follow waits
+// with (the runner's own clock may be another, in tests).
 func (r *Runner) wake() time.Time {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.engine.NextDue()
+	next := r.engine.NextDue()
+	r.mu.Unlock()
+	if next.IsZero() {
+		return next
+	}
+	return time.Now().Add(next.Sub(r.now()))
 }
 
 // Name is the runner's name as a lag metric label.
@@ -139,9 +204,15 @@ func (r *Runner) observe(ctx context.Context) func(data []byte, seq, pending uin
 		if err != nil {
 			r.logger.Warn("match event skipped", "stream_seq", seq, "error", err)
 		} else {
+			if w, ok := r.storyIndex().(StoryWaiter); ok {
+				_ = w.WaitFolded(ctx, seq) // only fails when ctx ends: nothing fires then
+			}
 			r.mu.Lock()
-			r.engine.Observe(m, seq, r.now())
+			sup, suppressed := r.engine.Observe(m, seq, r.now())
 			r.mu.Unlock()
+			if suppressed {
+				r.suppress(sup)
+			}
 		}
 		if pending == 0 {
 			r.fireDue(ctx)
@@ -175,6 +246,10 @@ func untilRestored(ctx context.Context, logger *slog.Logger, restore func() erro
 func (r *Runner) restore(ctx context.Context) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.engine.forget()
+	if err := r.restoreRules(ctx); err != nil {
+		return 0, err
+	}
 	since := r.now().Add(-DefaultStoryWindow)
 	for _, id := range r.engine.Topics() {
 		if w := r.engine.topics[id].rule.StoryWindow; r.now().Add(-w).Before(since) {
@@ -228,17 +303,24 @@ func (r *Runner) fireDue(ctx context.Context) {
 	r.saveCheckpoint(ctx, false)
 }
 
-// saveCheckpoint stores how far matches are fully handled, at most every few seconds.
+// saveCheckpoint stores how far matches are fully handled, at most every few seconds, after
+// what must survive with it: the rules' start times and the suppressions (those of matches
+// after the checkpoint are recorded again when the matches are read again).
 func (r *Runner) saveCheckpoint(ctx context.Context, force bool) {
+	if !force && time.Since(r.lastSavedAt) < saveEvery {
+		return
+	}
+	r.saveState(ctx)
 	r.mu.Lock()
 	seq := r.engine.Resume()
 	r.mu.Unlock()
-	if seq == r.lastSaved || (!force && time.Since(r.lastSavedAt) < 2*time.Second) {
+	r.lastSavedAt = time.Now()
+	if seq == r.lastSaved {
 		return
 	}
 	if err := r.log.SaveCheckpoint(ctx, checkpointName, seq); err != nil {
 		r.logger.Warn("alert checkpoint not saved", "error", err)
 		return
 	}
-	r.lastSaved, r.lastSavedAt = seq, time.Now()
+	r.lastSaved = seq
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/projections/stories"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 )
@@ -72,9 +73,12 @@ type runner struct {
 	wg     sync.WaitGroup
 }
 
-func run(t *testing.T, c *events.Conn, rules []alerts.Rule) *runner {
+func run(t *testing.T, c *events.Conn, rules []alerts.Rule, idx ...alerts.StoryIndex) *runner {
 	t.Helper()
 	r := alerts.NewRunner(c, rules, nil, alerts.NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	for _, x := range idx {
+		r.UseStories(x)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	rr := &runner{cancel: cancel}
 	rr.wg.Add(1)
@@ -96,12 +100,42 @@ func waitAlerts(t *testing.T, c *events.Conn, n int) []notify.Alert {
 	}
 }
 
+// folded is a stories projection as the engine's story index, folding each match before it
+// is published: by the time the engine sees a match, the projection has it, as the daemon's
+// runner waits for its stories projector to.
+type folded struct{ p *stories.Projection }
+
+func (f folded) StoryOf(topic, articleID string, _ uint64) string {
+	id, _ := f.p.StoryID(topic, articleID)
+	return id
+}
+
+func (f folded) IsCopy(topic, articleID string) bool {
+	m, _ := f.p.Membership(topic, articleID)
+	return m.Copy
+}
+
+func (f folded) publish(t *testing.T, c *events.Conn, ms ...events.Match) {
+	t.Helper()
+	for _, m := range ms {
+		out, err := events.MatchMessage(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.p.Apply(out.Data, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publishMatches(t, c, ms...)
+}
+
 func TestRunnerFiresOnceAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
 	c := connect(t, dir)
 	rules := []alerts.Rule{{Topic: "k", TopicName: "K"}}
-	r := run(t, c, rules)
-	publishMatches(t, c, match("a", "Alpha event in the capital today"), match("b", "Bravo development on the border"))
+	idx := folded{stories.New()}
+	r := run(t, c, rules, idx)
+	idx.publish(t, c, match("a", "Alpha event in the capital today"), match("b", "Bravo development on the border"))
 	got := waitAlerts(t, c, 1)
 	if len(got) != 1 || len(got[0].Articles) != 2 {
 		t.Fatalf("first alert = %+v", got)
@@ -112,14 +146,14 @@ func TestRunnerFiresOnceAcrossRestarts(t *testing.T) {
 	// Restart: the same matches are not alerted again; a copy of an alerted story neither.
 	c = connect(t, dir)
 	defer c.Close()
-	r = run(t, c, rules)
+	r = run(t, c, rules, idx)
 	defer r.stop()
-	publishMatches(t, c, match("a2", "Alpha event in the capital today"))
+	idx.publish(t, c, match("a2", "Alpha event in the capital today"))
 	time.Sleep(500 * time.Millisecond)
 	if got := stored(t, c); len(got) != 1 {
 		t.Fatalf("after restart %d alerts, want 1: %+v", len(got), got)
 	}
-	publishMatches(t, c, match("c", "Charlie report from the northern coast"))
+	idx.publish(t, c, match("c", "Charlie report from the northern coast"))
 	if got := waitAlerts(t, c, 2); len(got) != 2 || got[1].Articles[0].ID != "c" {
 		t.Fatalf("new story after restart: %+v", got)
 	}

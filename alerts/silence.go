@@ -49,6 +49,18 @@ func (s *Silences) Silenced(topic string, at time.Time) bool {
 	return false
 }
 
+// SilencedBy returns the id of a silence that holds the topic at a time.
+func (s *Silences) SilencedBy(topic string, at time.Time) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, x := range s.list {
+		if x.Topic == topic && at.Before(x.Until) {
+			return x.ID, true
+		}
+	}
+	return "", false
+}
+
 // Add stores a new silence and returns it with its id.
 func (s *Silences) Add(x Silence) Silence {
 	b := make([]byte, 6)

@@ -125,7 +125,17 @@ func (r *SpikeRunner) Run(ctx context.Context) error {
 }
 
 func (r *SpikeRunner) tick(ctx context.Context) { r.check(ctx) }
-func (r *SpikeRunner) stop(ctx context.Context) { r.save(ctx, true) }
+
+// stop saves the state on the way out, when anything was observed since the last save: an
+// idle runner (no rules, no matches) writes nothing.
+func (r *SpikeRunner) stop(ctx context.Context) {
+	r.mu.Lock()
+	changed := r.seq != r.saved
+	r.mu.Unlock()
+	if changed {
+		r.save(ctx, true)
+	}
+}
 
 func (r *SpikeRunner) resume() uint64 {
 	r.mu.Lock()
@@ -136,6 +146,7 @@ func (r *SpikeRunner) resume() uint64 {
 func (r *SpikeRunner) restore(ctx context.Context) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.aborted = false
 	data, err := r.log.GetState(ctx, spikeStateKey)
 	if err != nil {
 		return 0, err
@@ -151,6 +162,9 @@ func (r *SpikeRunner) restore(ctx context.Context) (uint64, error) {
 		}
 	}
 	if data == nil {
+		// Forget what an earlier run of this runner folded (another instance may have run
+		// the detector since): the stream is read again from four weeks back.
+		_ = r.det.Restore(nil)
 		st.Seq, err = r.log.SeqBefore(ctx, events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, r.now().Add(-spike.History))
 		if err != nil {
 			return 0, err

@@ -150,7 +150,7 @@ func (s *server) addSilence(w http.ResponseWriter, r *http.Request) {
 		Error(w, http.StatusRequestEntityTooLarge, "bad silence: "+err.Error())
 		return
 	}
-	if err := decodeStrict(body, &req); err != nil {
+	if err := strictJSON(body, &req); err != nil {
 		Error(w, http.StatusBadRequest, "bad silence: "+err.Error())
 		return
 	}

@@ -40,6 +40,13 @@ type Options struct {
 	Topics   Topics
 	Alerts   Alerts
 	Silences Silences
+	// Matches explains what became of matches (GET /api/v1/topics/{id}/matches); the
+	// endpoint is absent when nil.
+	Matches Matches
+	// Stories serves every story of a topic (nil: not served).
+	Stories Stories
+	// FeedManager, when set, serves the endpoints that change feeds at run time (feeds.go).
+	FeedManager FeedManager
 	// Now is the clock (time.Now when nil).
 	Now      func() time.Time
 	Gatherer prometheus.Gatherer
@@ -67,6 +74,9 @@ func (s *server) now() time.Time {
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	(&server{o}).alertRoutes(mux)
+	(&server{o}).matchRoutes(mux)
+	(&server{o}).storyRoutes(mux)
+	(&server{o}).feedRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -9,10 +9,10 @@ import (
 	"unicode/utf8"
 )
 
-// decodeStrict decodes one JSON object from body into v, refusing what encoding/json lets
+// strictJSON decodes one JSON object from body into v, refusing what encoding/json lets
 // through silently: invalid UTF-8 (it would become U+FFFD), a key given twice (the last one
 // would win), keys that v lacks, and anything after the object.
-func decodeStrict(body []byte, v any) error {
+func strictJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return errors.New("the body is not valid UTF-8")
 	}

@@ -36,6 +36,7 @@ type Config struct {
 	NATS    NATS     `yaml:"nats"`
 	HTTP    HTTP     `yaml:"http"`
 	Fetch   Fetch    `yaml:"fetch"`
+	Ingest  Ingest   `yaml:"ingest"`
 	Log     Log      `yaml:"log"`
 	Feeds   []Feed   `yaml:"feeds"`
 	Topics  []Topic  `yaml:"topics"`
@@ -43,6 +44,7 @@ type Config struct {
 	Notify  []Notify `yaml:"notify"`
 	// Silences suppress a topic's alerts until a time.
 	Silences []Silence `yaml:"silences"`
+	Cluster  Cluster   `yaml:"cluster"`
 
 	file string              // file the config was parsed from
 	pos  map[string]position // config path → position of its value
@@ -108,6 +110,12 @@ type Feed struct {
 	Name     string `yaml:"name"`
 	URL      string `yaml:"url"`
 	Schedule string `yaml:"schedule"`
+	// Tags group feeds (an OPML import keeps its folders as tags); topics scope on them with
+	// source:TAG.
+	Tags []string `yaml:"tags"`
+	// FullText fetches each new article's page and extracts its main text, for feeds that
+	// carry only teasers (docs/sources.md).
+	FullText bool `yaml:"full_text"`
 }
 
 // Topic is an analyst's boolean query with optional example articles that
@@ -175,6 +183,15 @@ type Notify struct {
 	Kinds []string `yaml:"kinds"`
 	// MaxAge is how long an undelivered alert is retried before it is dead-lettered.
 	MaxAge time.Duration `yaml:"max_age"`
+	// E-mail receivers (type: email): the SMTP server's host:port, the sender and the
+	// recipients, optional credentials, and whether STARTTLS is required (else used when the
+	// server offers it).
+	SMTP     string   `yaml:"smtp"`
+	From     string   `yaml:"from"`
+	To       []string `yaml:"to"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+	StartTLS bool     `yaml:"starttls"`
 }
 
 // Silence suppresses a topic's alerts until Until (RFC 3339).

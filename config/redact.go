@@ -39,6 +39,7 @@ func (c *Config) Redacted() *Config {
 	for i := range r.Notify {
 		n := &r.Notify[i]
 		n.Secret = redactSecret(n.Secret)
+		n.Password = redactSecret(n.Password)
 		n.URL = redactURL(n.URL)
 		if n.Type == "slack" {
 			n.URL = redactPath(n.URL)
@@ -63,6 +64,7 @@ func (c *Config) clone() *Config {
 	r.Notify = slices.Clone(c.Notify)
 	for i := range r.Notify {
 		r.Notify[i].Topics = slices.Clone(r.Notify[i].Topics)
+		r.Notify[i].To = slices.Clone(r.Notify[i].To)
 	}
 	return &r
 }

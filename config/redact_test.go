@@ -71,3 +71,21 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactedEmailPassword(t *testing.T) {
+	c, err := Parse([]byte(`data_dir: /tmp/x
+notify:
+  - {type: email, smtp: "mail.example:587", from: a@example.org, to: [b@example.org], username: u, password: hunter2}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Redacted()
+	if r.Notify[0].Password == "hunter2" || c.Notify[0].Password != "hunter2" {
+		t.Errorf("redacted password %q, original %q", r.Notify[0].Password, c.Notify[0].Password)
+	}
+	r.Notify[0].To[0] = "changed"
+	if c.Notify[0].To[0] != "b@example.org" {
+		t.Error("Redacted shares the to list with the original")
+	}
+}

@@ -13,7 +13,7 @@ var (
 	logLevels   = map[string]bool{"debug": true, "info": true, "warn": true, "error": true}
 	logFormats  = map[string]bool{"auto": true, "json": true, "text": true}
 	alertKinds  = map[string]bool{"match": true, "spike": true, "digest": true}
-	notifyTypes = map[string]bool{"webhook": true, "slack": true}
+	notifyTypes = map[string]bool{"webhook": true, "slack": true, "email": true}
 )
 
 // Validate checks the whole configuration and returns every problem as
@@ -33,6 +33,7 @@ func (c *Config) validate(tainted map[string]bool) Errors {
 	v.listenAddr("http.listen", c.HTTP.Listen, "127.0.0.1:8080")
 	v.allowedHosts()
 	v.fetch()
+	v.ingest()
 	v.oneOf("log.level", c.Log.Level, "level", "debug, info, warn or error", logLevels)
 	v.oneOf("log.format", c.Log.Format, "format", "auto, json or text", logFormats)
 	v.feeds()
@@ -40,6 +41,7 @@ func (c *Config) validate(tainted map[string]bool) Errors {
 	v.alerts()
 	v.notify()
 	v.silences()
+	v.cluster()
 	return v.errs
 }
 
@@ -208,6 +210,11 @@ func (v *validator) feeds() {
 		if v.required(p+".schedule", f.Schedule) {
 			v.schedule(p+".schedule", f.Schedule)
 		}
+		for j, tag := range f.Tags {
+			if !isID(tag) {
+				v.errorf(fmt.Sprintf("%s.tags[%d]", p, j), "invalid tag %s: use 1 to %d characters from a-z, 0-9 and -", quote(tag), maxIDLen)
+			}
+		}
 	}
 }
 
@@ -317,9 +324,11 @@ func (v *validator) notify() {
 			v.id(p+".name", n.Name, "notify name", seen)
 		}
 		if v.required(p+".type", n.Type) {
-			v.oneOf(p+".type", n.Type, "type", "webhook or slack", notifyTypes)
+			v.oneOf(p+".type", n.Type, "type", "webhook, slack or email", notifyTypes)
 		}
-		if v.required(p+".url", n.URL) && !isHTTPURL(n.URL) {
+		if n.Type == "email" {
+			v.email(p, n)
+		} else if v.required(p+".url", n.URL) && !isHTTPURL(n.URL) {
 			v.errorf(p+".url", "%s is not an http:// or https:// URL with a host", quote(redactURL(n.URL)))
 		}
 		for j, t := range n.Topics {

@@ -50,6 +50,10 @@ func TestValidateGlobal(t *testing.T) {
 			"t.yaml:5:15: fetch.user_agent: must not contain control characters",
 			`t.yaml:6:32: fetch.allow_networks[1]: "10.0.0.1" is not a CIDR prefix such as 10.0.0.0/8 or fd00::/8`,
 		}},
+		{"ingest", "ingest:\n  workers: -1\n  max_bytes_in_flight: 1000\n", []string{
+			"t.yaml:2:12: ingest.workers: must not be negative (0 means the default), got -1",
+			"t.yaml:3:24: ingest.max_bytes_in_flight: must be at least 1048576 (1 MiB), got 1000",
+		}},
 		{"log", "log:\n  level: verbose\n  format: xml\n", []string{
 			`t.yaml:2:10: log.level: unknown level "verbose" (use debug, info, warn or error)`,
 			`t.yaml:3:11: log.format: unknown format "xml" (use auto, json or text)`,
@@ -267,7 +271,7 @@ func TestValidateNotify(t *testing.T) {
     query: x
 notify:
   - url: https://hooks.example/a
-  - type: email
+  - type: pager
     url: https://hooks.example/b
   - type: webhook
   - type: webhook
@@ -288,7 +292,7 @@ notify:
     kinds: [digest, digets]
 `, []string{
 			"t.yaml:5:5: notify[0]: type is required",
-			`t.yaml:6:11: notify[1].type: unknown type "email" (use webhook or slack)`,
+			`t.yaml:6:11: notify[1].type: unknown type "pager" (use webhook, slack or email)`,
 			"t.yaml:8:5: notify[2]: url is required",
 			`t.yaml:10:10: notify[3].url: "ftp://hooks.example/c" is not an http:// or https:// URL with a host`,
 			`t.yaml:13:17: notify[4].topics[1]: unknown topic "u"`,
@@ -321,7 +325,7 @@ nats:
 	}{
 		{"mixed", src, []string{
 			`t.yaml:4:14: notify[0].topics[0]: unknown topic "nope"`,
-			`t.yaml:9:5: unknown key "bogus" in feeds[0] (valid keys: id, name, url, schedule)`,
+			`t.yaml:9:5: unknown key "bogus" in feeds[0] (valid keys: id, name, url, schedule, tags, full_text)`,
 			"t.yaml:10:11: data_dir: must not be empty",
 			`t.yaml:12:13: nats.replicas: expected an integer, found "x"`,
 		}},
@@ -350,4 +354,37 @@ func TestValidateBuiltInCode(t *testing.T) {
 	if err := c.Validate(); err == nil || err.Error() != want {
 		t.Errorf("Validate() =\n%v\nwant\n%s", err, want)
 	}
+}
+
+func TestValidateEmailReceiver(t *testing.T) {
+	checkProblems(t, []struct {
+		name, src string
+		want      []string
+	}{{
+		name: "email",
+		src: `data_dir: /tmp/x
+topics:
+  - id: t
+    query: x
+notify:
+  - type: email
+    smtp: mail.example
+    from: "not an address"
+    to: ["desk@example.org", "nope"]
+    username: u
+  - type: email
+    smtp: mail.example:587
+    from: alerts@example.org
+    to: [desk@example.org]
+    url: https://x.example/
+  - {type: email, smtp: "mail.example:25", from: a@example.org, to: [b@example.org], username: u, password: p, starttls: true}
+`,
+		want: []string{
+			`t.yaml:6:5: notify[0].password: give both username and password, or neither`,
+			`t.yaml:7:11: notify[0].smtp: "mail.example" is not host:port, e.g. smtp.example.org:587`,
+			`t.yaml:8:11: notify[0].from: "not an address" is not an e-mail address: mail: no angle-addr`,
+			`t.yaml:9:30: notify[0].to[1]: "nope" is not an e-mail address: mail: missing '@' or angle-addr`,
+			`t.yaml:15:10: notify[1].url: an e-mail receiver has no url: give smtp, from and to`,
+		},
+	}})
 }

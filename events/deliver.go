@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -32,6 +33,20 @@ type Delivery struct {
 	// Pending is how many alerts wait behind this one for the receiver.
 	Pending uint64
 }
+
+// DeliveryAckWait is how long the server waits for the outcome of a delivery before it hands
+// the alert out again. It is short so that an alert left in flight by a process killed
+// mid-delivery (kill -9, a crash, a lost node) goes out again within seconds of the restart,
+// not minutes; a delivery that takes longer (a webhook may take its whole timeout) tells the
+// server every deliveryHeartbeat that it is still working (msg.InProgress).
+const DeliveryAckWait = 6 * time.Second
+
+// deliveryHeartbeat is how often an unfinished delivery renews its AckWait: four chances
+// within one AckWait, so one late heartbeat on a busy machine does not cause a redelivery.
+const deliveryHeartbeat = DeliveryAckWait / 4
+
+// deliveryPoll bounds one wait for the next alert; an idle receiver asks again after it.
+const deliveryPoll = 30 * time.Second
 
 // DeliveryConsumerName is the durable consumer of a receiver.
 func DeliveryConsumerName(receiver string) string { return "deliver-" + receiver }
@@ -71,7 +86,7 @@ func (c *Conn) deliverLoop(ctx context.Context, receiver string, subjects []stri
 		FilterSubjects: subjects,
 		DeliverPolicy:  jetstream.DeliverNewPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        2 * time.Minute,
+		AckWait:        DeliveryAckWait,
 		MaxDeliver:     -1,
 		MaxAckPending:  1,
 		Replicas:       c.Replicas,
@@ -80,13 +95,19 @@ func (c *Conn) deliverLoop(ctx context.Context, receiver string, subjects []stri
 	if err != nil {
 		return fmt.Errorf("delivery consumer for %s: %w", receiver, err)
 	}
-	it, err := cons.Messages()
-	if err != nil {
-		return err
-	}
-	defer it.Stop()
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		// One pull for one alert at a time (MaxAckPending is 1 anyway): no pull is left open
+		// while an alert is being delivered, so an alert given back at shutdown is not
+		// handed straight back to this stopping process.
+		fctx, cancel := context.WithTimeout(ctx, deliveryPoll)
+		msg, err := cons.Next(jetstream.FetchContext(fctx))
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -95,13 +116,65 @@ func (c *Conn) deliverLoop(ctx context.Context, receiver string, subjects []stri
 			_ = msg.Term()
 			continue
 		}
-		d := handle(ctx, Delivery{Data: msg.Data(), Attempt: meta.NumDelivered, Stored: meta.Timestamp, Pending: meta.NumPending})
-		if ctx.Err() != nil {
-			// Shutting down mid-delivery: leave it unacked; it is redelivered after a restart.
+		d := handleAlive(ctx, msg, func() Decision {
+			return handle(ctx, Delivery{Data: msg.Data(), Attempt: meta.NumDelivered, Stored: meta.Timestamp, Pending: meta.NumPending})
+		})
+		if ctx.Err() != nil && !d.Done && !d.DeadLetter {
+			// Shutting down mid-delivery: give the alert back at once, so that the next start
+			// delivers it without waiting out the AckWait.
+			if err := msg.Nak(); err != nil {
+				log.Warn("alert in flight not given back; it is delivered again after the ack wait",
+					"receiver", receiver, "ack_wait", DeliveryAckWait.String(), "error", err)
+			}
 			return nil
 		}
-		c.settle(ctx, receiver, msg, d, log)
+		// A delivery that finished as the shutdown began is still recorded.
+		c.settle(context.WithoutCancel(ctx), receiver, msg, d, log)
+		if ctx.Err() != nil {
+			return nil
+		}
 	}
+}
+
+// handleAlive runs a delivery, telling the server every deliveryHeartbeat that it is still in
+// progress, so that a slow receiver is not handed the alert twice.
+func handleAlive(ctx context.Context, msg jetstream.Msg, handle func() Decision) Decision {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(deliveryHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	return handle()
+}
+
+// DeliveryPending is what waits for a receiver: alerts its consumer has not handed out yet
+// plus those handed out and not yet settled (in flight, or waiting for a retry). 0 when the
+// consumer does not exist yet.
+func (c *Conn) DeliveryPending(ctx context.Context, receiver string) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	cons, err := c.JS.Consumer(cctx, AlertStream, DeliveryConsumerName(receiver))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("delivery consumer of %s: %w", receiver, err)
+	}
+	info := cons.CachedInfo()
+	return info.NumPending + uint64(max(info.NumAckPending, 0)), nil
 }
 
 func (c *Conn) settle(ctx context.Context, receiver string, msg jetstream.Msg, d Decision, log *slog.Logger) {

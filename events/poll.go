@@ -13,6 +13,9 @@ const (
 	ResultNetworkError = "network_error"
 	ResultParseError   = "parse_error"
 	ResultRefused      = "refused"
+	// ResultStoreError is a poll whose document was read but whose new articles could not all
+	// be stored (the store is down or full); it counts as a failure and is retried.
+	ResultStoreError = "store_error"
 )
 
 // Poll is the outcome of one poll of one feed. Feed health is a projection of poll events, and
@@ -45,6 +48,10 @@ type Poll struct {
 	// NewArticleInterval is the feed's usual cadence: a moving average of the time between
 	// polls that brought something new.
 	NewArticleInterval time.Duration `json:"new_article_interval_ns,omitempty"`
+	// Slot is the scheduled time the poll was for (absent for polls on demand); with several
+	// instances at most one polls a feed's slot. Instance names the instance that polled.
+	Slot     *time.Time `json:"slot,omitempty"`
+	Instance string     `json:"instance,omitempty"`
 }
 
 // ID is the poll event's id, unique per feed and start time.

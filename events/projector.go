@@ -71,6 +71,8 @@ type Projector struct {
 	// a second), so a large state (a busy topic's stories are tens of MB) costs at most a
 	// tenth of a core to keep saved. Only the follow loop's goroutine uses it.
 	saveCost time.Duration
+	// saveIf, when set, must say true for a snapshot to be saved (SaveOnlyIf).
+	saveIf func() bool
 }
 
 // NewProjector returns a Projector that feeds proj with the events of stream on subjects.
@@ -343,7 +345,7 @@ func (p *Projector) apply(data []byte, seq uint64) {
 
 func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {
 	seq := p.applied.Load()
-	if seq == p.saved.Load() {
+	if seq == p.saved.Load() || p.saveIf != nil && !p.saveIf() {
 		return
 	}
 	start := time.Now()

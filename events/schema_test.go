@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/newswatch/newswatch/alerts/notify"
@@ -66,6 +67,9 @@ func TestOldSchemaVersionsStayReadable(t *testing.T) {
 			}
 			if err := alertlog.New().Apply(data, 3); err != nil {
 				t.Errorf("%s alert log: %v", k, err)
+			}
+			if strings.Contains(k, "late") && (alert.Late == nil || alert.Late.AgeSeconds <= 0 || alert.Late.MatchedAt.IsZero()) {
+				t.Errorf("%s: late alert without its lateness: %+v", k, alert.Late)
 			}
 		}
 	}

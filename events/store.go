@@ -146,21 +146,7 @@ func (s *Store) publishBatch(ctx context.Context, feedID string, arts []Article)
 		marker := nats.NewMsg(articleIDSubjectPrefix + a.ID)
 		msgs = append(msgs, m, marker)
 	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	_, err := jetstreamext.PublishMsgBatch(cctx, s.conn.JS, msgs)
-	if isDuplicateBatch(err) {
-		// An article of the batch is in the log without its marker (a batch cut short by a
-		// full store): append one by one; the server acknowledges the stored article as a
-		// duplicate, and its marker is added now.
-		err = nil
-		for _, m := range msgs {
-			if _, perr := s.conn.JS.PublishMsg(cctx, m); perr != nil {
-				err = perr
-				break
-			}
-		}
-	}
+	err := s.publishAtomic(ctx, msgs)
 	if err := s.conn.checkWrite(ctx, err); err != nil {
 		return fmt.Errorf("append %d articles of %s: %w", len(arts), feedID, err)
 	}

@@ -27,7 +27,7 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 		{
 			Name:        ArticleStream,
 			Description: "newswatch article events (source of truth) and article-id markers",
-			Subjects:    []string{ArticleSubjectPrefix + "*", articleIDSubjectPrefix + "*"},
+			Subjects:    []string{ArticleSubjectPrefix + "*", articleIDSubjectPrefix + "*", FullTextSubjectPrefix + "*"},
 			Storage:     jetstream.FileStorage,
 			Retention:   jetstream.LimitsPolicy,
 			Replicas:    replicas,

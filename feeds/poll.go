@@ -11,14 +11,12 @@ import (
 
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds/fetch"
-	"github.com/newswatch/newswatch/feeds/normalize"
-	"github.com/newswatch/newswatch/feeds/parse"
 )
 
 // Store is where polls put what they learn. events.Store implements it.
 type Store interface {
-	PublishArticles(ctx context.Context, feedID string, arts []events.Article) (events.PublishResult, error)
-	PublishPoll(ctx context.Context, p events.Poll) error
+	PublishArticleGroups(ctx context.Context, groups []events.ArticleGroup) []events.GroupResult
+	PublishPolls(ctx context.Context, polls []events.Poll) error
 	LastPoll(ctx context.Context, feedID string) (*events.Poll, error)
 }
 
@@ -27,9 +25,10 @@ type Fetcher interface {
 	Fetch(ctx context.Context, req fetch.Request) (*fetch.Response, error)
 }
 
-// Feed is one configured feed.
+// Feed is one configured feed. A paused feed keeps its state but is not polled on schedule.
 type Feed struct {
 	ID, URL, Schedule string
+	Paused            bool
 }
 
 // feedState is what the poller remembers between polls of one feed. Only the goroutine that
@@ -42,6 +41,14 @@ type feedState struct {
 	lastSuccess        *time.Time
 	lastNew            *time.Time
 	cadence            time.Duration
+	// bodyHash and itemHashes describe the document of the last stored poll: its hash, and
+	// the sorted hashes of its items' bytes. In memory only; a restart parses once in full.
+	bodyHash   uint64
+	itemHashes []uint64
+	items      int
+	// bodySize is about the size of the feed's last body: what a fetch holds up front.
+	bodySize int64
+	slot     time.Time // the scheduled slot of the poll under way (zero: PollNow)
 }
 
 // backoff is the wait after n consecutive failures: 30s doubling up to max.
@@ -84,95 +91,104 @@ func (st *feedState) restore(last *events.Poll, maxWait time.Duration) {
 	}
 }
 
-// pollOnce fetches, parses and stores one feed and returns the poll outcome, already stored.
-func (p *Poller) pollOnce(ctx context.Context, st *feedState) events.Poll {
-	start := p.now()
-	poll := events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: start.UTC()}
-	log := p.log.With("feed", st.ID)
-	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified})
-	switch {
-	case err != nil:
-		poll.Result, poll.StatusCode, poll.RetryAfter = classify(err)
-		poll.Error = err.Error()
-	case resp.NotModified:
-		poll.Result = events.ResultNotModified
-		poll.StatusCode = resp.StatusCode
-		poll.ETag, poll.LastModified = firstNonEmpty(resp.ETag, st.etag), firstNonEmpty(resp.LastModified, st.lastModified)
-	default:
-		poll.StatusCode = resp.StatusCode
-		if err := p.ingest(ctx, st, resp, &poll); err != nil {
-			if ctx.Err() != nil {
-				return poll
-			}
-			p.m.publishErrs.WithLabelValues(st.ID).Inc()
-			log.Error("poll not stored; will retry", "error", err)
-			poll.Error = err.Error()
-			return poll
+// commitGroup is the commit stage: it stores the new articles of a group of polls with one id
+// lookup and as few atomic batches as the server allows, then their poll events in one more,
+// so a poll's validators only advance once its articles are stored.
+func (p *Poller) commitGroup(ctx context.Context, group []*job) {
+	var groups []events.ArticleGroup
+	var owners []*job
+	for _, j := range group {
+		if len(j.arts) > 0 {
+			groups = append(groups, events.ArticleGroup{FeedID: j.r.state.ID, Articles: j.arts})
+			owners = append(owners, j)
 		}
 	}
-	if ctx.Err() != nil && poll.Result != events.ResultOK && poll.Result != events.ResultNotModified {
-		// Cancelled by shutdown: not the feed's fault, nothing to record.
-		return poll
+	p.pm.commitPolls.Observe(float64(len(group)))
+	if len(groups) > 0 {
+		for i, res := range p.store.PublishArticleGroups(ctx, groups) {
+			owners[i].stored(res)
+			p.pm.oversize.WithLabelValues("skipped").Add(float64(res.TooLarge))
+		}
 	}
-	p.finish(ctx, st, &poll, log)
-	return poll
-}
-
-// ingest parses and normalizes a fetched document and stores its new articles.
-func (p *Poller) ingest(ctx context.Context, st *feedState, resp *fetch.Response, poll *events.Poll) error {
-	base := firstNonEmpty(resp.FinalURL, st.URL)
-	doc, err := parse.Parse(resp.Body, resp.ContentType, base)
-	if err != nil {
-		poll.Result = events.ResultParseError
-		poll.Error = err.Error()
-		return nil
-	}
-	poll.Result = events.ResultOK
-	poll.Items = len(doc.Items)
-	if doc.Partial != nil {
-		// A broken or oversized document still yields its complete items; say what was lost.
-		poll.Error = "parsed partially: " + doc.Partial.Error()
-		p.m.partial.WithLabelValues(st.ID).Inc()
-		p.log.Warn("feed parsed partially", "feed", st.ID, "error", doc.Partial)
-	}
-	arts := make([]events.Article, 0, len(doc.Items))
-	for _, it := range doc.Items {
-		a, err := normalize.Article(st.ID, doc.Language, it, poll.StartedAt)
-		if err != nil {
-			p.m.itemErrs.WithLabelValues(st.ID).Inc()
+	polls := make([]events.Poll, 0, len(group))
+	for _, j := range group {
+		if ctx.Err() != nil && j.poll.Failed() {
+			// Cancelled by shutdown: not the feed's fault, nothing to record.
 			continue
 		}
-		arts = append(arts, a)
+		p.settle(j)
+		polls = append(polls, j.poll)
 	}
-	res, err := p.store.PublishArticles(ctx, st.ID, arts)
-	if err != nil {
-		return err
+	if err := p.store.PublishPolls(context.WithoutCancel(ctx), polls); err != nil {
+		p.pm.pollEventErrs.Add(float64(len(polls)))
+		p.log.Error("poll outcomes not stored", "polls", len(polls), "error", err)
 	}
-	poll.New, poll.Duplicates = len(res.Published), res.Duplicates
-	poll.ETag, poll.LastModified = resp.ETag, resp.LastModified
-	if p.onArticles != nil && len(res.Published) > 0 {
-		p.onArticles(res.Published)
+	for _, j := range group {
+		if p.onArticles != nil && j.poll.New > 0 {
+			p.onArticles(j.arts)
+		}
+		j.arts = nil
+		j.hold.Release()
+		if j.done != nil {
+			j.done()
+		}
 	}
-	return nil
 }
 
-// finish updates the feed's state and metrics and appends the poll event.
-func (p *Poller) finish(ctx context.Context, st *feedState, poll *events.Poll, log *slog.Logger) {
+// stored applies a group commit's result to the job: on success its articles are the new
+// ones; on failure the poll fails, so its validators and item memory stay where they were.
+func (j *job) stored(res events.GroupResult) {
+	j.arts = res.Published
+	j.poll.New = len(res.Published)
+	j.poll.Duplicates += res.Duplicates
+	if res.TooLarge > 0 {
+		j.poll.Error = joinErr(j.poll.Error, fmt.Sprintf("%d item(s) over the server's max_payload, skipped", res.TooLarge))
+	}
+	if res.Err != nil {
+		j.poll.Result = events.ResultStoreError
+		j.poll.Error = joinErr(j.poll.Error, "articles not stored: "+res.Err.Error())
+	}
+}
+
+func joinErr(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// settle updates the feed's state and metrics from a finished poll and completes the poll
+// event with the feed's history.
+func (p *Poller) settle(j *job) {
+	st, poll := &j.r.state, &j.poll
+	if j.oversize > 0 {
+		poll.Error = joinErr(poll.Error, fmt.Sprintf("%d item(s) over a field cap, cut (see docs/config.md, field caps)", j.oversize))
+	}
 	now := p.now()
 	poll.FinishedAt = now.UTC()
 	if poll.Failed() {
 		st.failures++
 		wait := max(backoff(st.failures, p.maxBackoff), poll.RetryAfter)
 		st.notBefore = now.Add(wait)
-		log.Warn("poll failed", "result", poll.Result, "error", poll.Error, "consecutive_failures", st.failures, "retry_in", wait.String())
+		if poll.Result == events.ResultStoreError {
+			p.m.publishErrs.WithLabelValues(st.ID).Inc()
+			// The last stored validators stay, so a restart asks for the document again.
+			poll.ETag, poll.LastModified = st.etag, st.lastModified
+		}
+		p.log.Warn("poll failed", "feed", st.ID, "result", poll.Result, "error", poll.Error, "consecutive_failures", st.failures, "retry_in", wait.String())
 	} else {
 		st.failures = 0
 		st.notBefore = time.Time{}
 		st.etag, st.lastModified = poll.ETag, poll.LastModified
+		if poll.Result == events.ResultOK {
+			st.bodyHash, st.itemHashes, st.items = j.bodyHash, j.itemHashes, poll.Items
+		}
 		at := now.UTC()
 		st.lastSuccess = &at
 		p.m.lastSuccess.WithLabelValues(st.ID).Set(float64(now.Unix()))
-		log.Debug("poll done", "result", poll.Result, "items", poll.Items, "new", poll.New, "duplicates", poll.Duplicates)
+		if p.log.Enabled(context.Background(), slog.LevelDebug) { // a 304 should not pay for a log it does not write
+			p.log.Debug("poll done", "feed", st.ID, "result", poll.Result, "items", poll.Items, "new", poll.New, "duplicates", poll.Duplicates)
+		}
 	}
 	poll.ConsecutiveFailures = st.failures
 	p.m.polls.WithLabelValues(st.ID, poll.Result).Inc()
@@ -190,10 +206,6 @@ func (p *Poller) finish(ctx context.Context, st *feedState, poll *events.Poll, l
 		p.m.lastNew.WithLabelValues(st.ID).Set(float64(now.Unix()))
 	}
 	poll.LastSuccessAt, poll.LastNewArticleAt, poll.NewArticleInterval = st.lastSuccess, st.lastNew, st.cadence
-	if err := p.store.PublishPoll(context.WithoutCancel(ctx), *poll); err != nil {
-		p.m.publishErrs.WithLabelValues(st.ID).Inc()
-		log.Error("poll outcome not stored", "error", err)
-	}
 }
 
 // classify maps a fetch error to a poll result label, status code and server-requested wait.
@@ -215,16 +227,28 @@ func firstNonEmpty(a, b string) string {
 // ErrUnknownFeed is returned by PollNow for a feed id that is not configured.
 var ErrUnknownFeed = errors.New("feeds: unknown feed")
 
-// PollNow polls one feed at once, unless a poll of it is already running, and returns the
-// outcome. It ignores backoff: it is for operators and tests.
+// PollNow polls one feed at once and returns the outcome; when a poll of the feed is running
+// (a scheduled one still in the pipeline), it waits for that one to end first, so two polls
+// of one feed never overlap. It ignores backoff: it is for operators and tests.
 func (p *Poller) PollNow(ctx context.Context, feedID string) (events.Poll, error) {
-	r, ok := p.feeds[feedID]
+	r, ok := p.runner(feedID)
 	if !ok {
 		return events.Poll{}, fmt.Errorf("%w %q", ErrUnknownFeed, feedID)
 	}
-	if !r.running.CompareAndSwap(false, true) {
-		return events.Poll{}, fmt.Errorf("poll %s: already running", feedID)
+	for !r.running.CompareAndSwap(false, true) {
+		select {
+		case <-ctx.Done():
+			return events.Poll{}, fmt.Errorf("poll %s: waiting for the running poll: %w", feedID, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	defer r.running.Store(false)
-	return p.pollOnce(ctx, &r.state), nil
+	r.state.slot = time.Time{}
+	j := p.fetchJob(ctx, r)
+	if j.resp != nil && !j.resp.NotModified {
+		j.hold.Advance(stageParse)
+		p.process(ctx, j)
+	}
+	p.commitGroup(ctx, []*job{j})
+	return j.poll, nil
 }

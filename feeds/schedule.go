@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/feeds/itemscan"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 )
@@ -34,6 +34,19 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// OnArticles, when set, is called with each poll's newly stored articles.
 	OnArticles func([]events.Article)
+	// Workers is the number of parse + normalize workers (default GOMAXPROCS).
+	Workers int
+	// FetchConcurrency caps fetches in flight across all hosts (default
+	// DefaultFetchConcurrency); the fetcher's per-host limit applies within it.
+	FetchConcurrency int
+	// MaxBytesInFlight is the pipeline's memory budget (default DefaultMaxBytesInFlight).
+	MaxBytesInFlight int64
+	// MaxCommitPolls caps the polls one group commit takes (default DefaultMaxCommitPolls).
+	MaxCommitPolls int
+	// Owns, when set, is asked before each scheduled poll (cluster mode); Instance names this
+	// instance in the poll events.
+	Owns     OwnsFunc
+	Instance string
 }
 
 type feedRunner struct {
@@ -41,12 +54,20 @@ type feedRunner struct {
 	schedule cron.Schedule
 	jitter   time.Duration
 	running  atomic.Bool
+	// timer queues the feed once its jitter has passed; one per feed, reused.
+	timer  *time.Timer
+	owned  bool         // the last slot asked about was this instance's (only fire touches it)
+	paused atomic.Bool  // set by SetFeeds; a paused feed's scheduled polls are skipped
+	entry  cron.EntryID // its cron entry while Run is running (runtime.go)
 }
 
 // Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
 type Poller struct {
+	mu          sync.Mutex // guards feeds, order and sched: SetFeeds changes them at run time
 	feeds       map[string]*feedRunner
 	order       []string
+	sched       *scheduling // nil unless Run is running
+	maxJitter   time.Duration
 	fetcher     Fetcher
 	store       Store
 	log         *slog.Logger
@@ -55,8 +76,18 @@ type Poller struct {
 	maxBackoff  time.Duration
 	grace       time.Duration
 	onArticles  func([]events.Article)
+	owns        OwnsFunc
+	instance    string
 	inflight    sync.WaitGroup
 	initialized atomic.Bool
+
+	// The pipeline: due feeds → fetchers → parseCh → workers → commitCh → one writer.
+	fetchers, workers, maxCommit int
+	due                          *dueQueue
+	parseCh, commitCh            chan *job
+	budget                       *Budget
+	hasher                       itemscan.Hasher
+	pm                           *pipelineMetrics
 }
 
 // NewPoller validates the feeds' schedules and returns a Poller.
@@ -65,6 +96,7 @@ func NewPoller(o Options) (*Poller, error) {
 		feeds: map[string]*feedRunner{}, fetcher: o.Fetcher, store: o.Store,
 		log: o.Logger.With("component", "poller"), m: newMetrics(o.Registerer),
 		now: o.Now, maxBackoff: o.MaxBackoff, grace: o.ShutdownGrace, onArticles: o.OnArticles,
+		owns: o.Owns, instance: o.Instance,
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -75,19 +107,17 @@ func NewPoller(o Options) (*Poller, error) {
 	if p.grace <= 0 {
 		p.grace = 10 * time.Second
 	}
-	maxJitter := o.MaxJitter
-	if maxJitter == 0 {
-		maxJitter = 30 * time.Second
+	p.initPipeline(o)
+	p.maxJitter = o.MaxJitter
+	if p.maxJitter == 0 {
+		p.maxJitter = 30 * time.Second
 	}
 	for _, f := range o.Feeds {
-		sched, err := cron.ParseStandard(f.Schedule)
+		r, err := p.newRunner(f)
 		if err != nil {
-			return nil, fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
+			return nil, err
 		}
-		p.feeds[f.ID] = &feedRunner{
-			state: feedState{Feed: f}, schedule: sched,
-			jitter: jitterFor(f.ID, sched, maxJitter, p.now()),
-		}
+		p.feeds[f.ID] = r
 		p.order = append(p.order, f.ID)
 		p.m.init(f.ID)
 	}
@@ -109,26 +139,36 @@ func jitterFor(id string, s cron.Schedule, maxJitter time.Duration, now time.Tim
 
 // Restore loads every feed's last poll outcome so validators and backoff survive restarts.
 func (p *Poller) Restore(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, id := range p.order {
-		r := p.feeds[id]
-		last, err := p.store.LastPoll(ctx, id)
-		if err != nil {
+		if err := p.restoreRunner(ctx, p.feeds[id]); err != nil {
 			return err
-		}
-		r.state.restore(last, p.maxBackoff)
-		// Gauges reflect the history from the start, so staleness alerts survive restarts.
-		p.m.failures.WithLabelValues(id).Set(float64(r.state.failures))
-		if t := r.state.lastSuccess; t != nil {
-			p.m.lastSuccess.WithLabelValues(id).Set(float64(t.Unix()))
-		}
-		if t := r.state.lastNew; t != nil {
-			p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
-		}
-		if r.state.cadence > 0 {
-			p.m.cadence.WithLabelValues(id).Set(r.state.cadence.Seconds())
 		}
 	}
 	p.initialized.Store(true)
+	return nil
+}
+
+// restoreRunner seeds one feed's state from its last poll event.
+func (p *Poller) restoreRunner(ctx context.Context, r *feedRunner) error {
+	id := r.state.ID
+	last, err := p.store.LastPoll(ctx, id)
+	if err != nil {
+		return err
+	}
+	r.state.restore(last, p.maxBackoff)
+	// Gauges reflect the history from the start, so staleness alerts survive restarts.
+	p.m.failures.WithLabelValues(id).Set(float64(r.state.failures))
+	if t := r.state.lastSuccess; t != nil {
+		p.m.lastSuccess.WithLabelValues(id).Set(float64(t.Unix()))
+	}
+	if t := r.state.lastNew; t != nil {
+		p.m.lastNew.WithLabelValues(id).Set(float64(t.Unix()))
+	}
+	if r.state.cadence > 0 {
+		p.m.cadence.WithLabelValues(id).Set(r.state.cadence.Seconds())
+	}
 	return nil
 }
 
@@ -142,23 +182,30 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 	pollCtx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelPolls()
+	stop := make(chan struct{})
+	stages := p.runStages(ctx, pollCtx, stop)
+	defer func() { close(stop); stages.Wait() }()
 	c := cron.New()
+	p.mu.Lock()
+	p.sched = &scheduling{cron: c, runCtx: ctx, pollCtx: pollCtx}
 	for _, id := range p.order {
-		r := p.feeds[id]
-		start := func() {
-			// Add happens in the caller, before Stop or Wait can observe the group.
-			p.inflight.Add(1)
-			go func() {
-				defer p.inflight.Done()
-				p.fire(ctx, pollCtx, r)
-			}()
-		}
-		c.Schedule(r.schedule, cron.FuncJob(start))
-		start()
+		p.schedule(p.feeds[id])
 	}
+	p.mu.Unlock()
 	c.Start()
 	<-ctx.Done()
+	p.mu.Lock()
+	p.sched = nil
+	p.mu.Unlock()
 	<-c.Stop().Done()
+	p.mu.Lock()
+	for _, id := range p.order {
+		// A poll still waiting out its jitter ends here; one already due drains as skipped.
+		if r := p.feeds[id]; r.timer.Stop() {
+			p.endScheduled(r)
+		}
+	}
+	p.mu.Unlock()
 	done := make(chan struct{})
 	go func() { p.inflight.Wait(); close(done) }()
 	select {
@@ -171,22 +218,22 @@ func (p *Poller) Run(ctx context.Context) error {
 	return nil
 }
 
-// fire runs one scheduled poll of a feed, unless one is running or the feed is backing off.
-func (p *Poller) fire(runCtx, pollCtx context.Context, r *feedRunner) {
-	if !r.running.CompareAndSwap(false, true) {
+// fire queues one scheduled poll of a feed after its jitter, unless one is running. A feed
+// that is backing off is dropped when a fetcher takes it.
+func (p *Poller) fire(runCtx context.Context, r *feedRunner) {
+	if runCtx.Err() != nil || !r.running.CompareAndSwap(false, true) {
 		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
 		return
 	}
-	defer r.running.Store(false)
-	if r.jitter > 0 {
-		select {
-		case <-runCtx.Done():
-			return
-		case <-time.After(r.jitter):
-		}
-	}
-	if runCtx.Err() != nil || p.now().Before(r.state.notBefore) {
+	if r.paused.Load() {
 		return
 	}
-	p.pollOnce(pollCtx, &r.state)
+	r.state.slot = slotOf(r.schedule, p.now())
+	// Add happens here, before Run's Wait can observe the group.
+	p.inflight.Add(1)
+	if r.jitter <= 0 {
+		p.due.push(r)
+		return
+	}
+	r.timer.Reset(r.jitter)
 }

@@ -69,7 +69,7 @@ func Build(topic string, list []stories.Story, since, until time.Time, top int) 
 	if top <= 0 {
 		top = DefaultTop
 	}
-	d := Digest{ID: digestID(topic, since, until), Topic: topic, Since: since.UTC(), Until: until.UTC(), Stories: []Entry{}}
+	d := Digest{Topic: topic, Since: since.UTC(), Until: until.UTC(), Stories: []Entry{}}
 	in := func(a stories.Article) bool {
 		at := arrival(a)
 		return !at.Before(since) && at.Before(until)
@@ -104,6 +104,7 @@ func Build(topic string, list []stories.Story, since, until time.Time, top int) 
 			b.FirstSeen.Compare(a.FirstSeen), cmp.Compare(a.ID, b.ID))
 	})
 	d.TotalStories, d.Outlets = len(entries), len(outlets)
+	d.ID = digestID(topic, since, until, entries)
 	d.Stories = append(d.Stories, entries[:min(top, len(entries))]...)
 	return d
 }
@@ -117,9 +118,22 @@ func arrival(a stories.Article) time.Time {
 	return a.FirstSeenAt
 }
 
-func digestID(topic string, since, until time.Time) string {
-	sum := sha256.Sum256([]byte(topic + "\x00digest\x00" + strconv.FormatInt(since.Unix(), 10) + "\x00" + strconv.FormatInt(until.Unix(), 10)))
-	return "digest-" + hex.EncodeToString(sum[:12])
+// digestID is derived from the topic, the period and the first reports of all its stories
+// (listed or not, so that top does not change it): the same digest sent again after a crash
+// keeps its id, and two stores (staging and production) with different stories in the same
+// period do not share one.
+func digestID(topic string, since, until time.Time, entries []Entry) string {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.FirstReport.ID
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	h.Write([]byte(topic + "\x00digest\x00" + strconv.FormatInt(since.Unix(), 10) + "\x00" + strconv.FormatInt(until.Unix(), 10)))
+	for _, id := range ids {
+		h.Write([]byte("\x00" + id))
+	}
+	return "digest-" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // Summary is the digest in one line, such as "Digest for DPRK–Russia, 24 Nov 08:00 – 25 Nov

@@ -34,6 +34,16 @@ type Alert struct {
 	// Digest describes a digest alert: its period and totals (its top stories are its
 	// articles).
 	Digest *Digest `json:"digest,omitempty"`
+	// Late is set on a match alert that fires late: a match of it waited for the engine
+	// longer than usual (the daemon was down, or far behind), and still fires.
+	Late *Late `json:"late,omitempty"`
+}
+
+// Late says how late a match alert is: its oldest match was made at MatchedAt, AgeSeconds
+// before the alert fired.
+type Late struct {
+	MatchedAt  time.Time `json:"matched_at"`
+	AgeSeconds int64     `json:"age_seconds"`
 }
 
 // Spike is what a spike alert measured: over the window (WindowStart, WindowEnd], Count

@@ -34,7 +34,6 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/alerts/story"
 )
 
 // Defaults for spike rules (PRODUCT §3 keys window, threshold, min_sources, cooldown).
@@ -286,12 +285,4 @@ func (d *Detector) Explain(topic string, now time.Time) (s Spike, fires bool) {
 func spikeID(topic, articleID string) string {
 	sum := sha256.Sum256([]byte(topic + "\x00spike\x00" + articleID))
 	return "spike-" + hex.EncodeToString(sum[:12])
-}
-
-// fingerprint of a text; ok is false without any.
-func fingerprint(title, summary string) (story.Fingerprint, bool) {
-	if title == "" && summary == "" {
-		return 0, false
-	}
-	return story.Of(title, summary), true
 }

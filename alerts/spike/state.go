@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
-	"github.com/newswatch/newswatch/alerts/story"
+	"github.com/newswatch/newswatch/projections/stories"
 )
 
 // topicState is what the detector knows of one topic. Its fields are its snapshot.
@@ -37,11 +37,12 @@ type topicState struct {
 
 // unit is one story the detector counted.
 type unit struct {
-	ID     string   `json:"id"`
-	At     int64    `json:"at"`
-	Source string   `json:"source"`
-	FP     uint64   `json:"fp,omitempty"`
-	HasFP  bool     `json:"has_fp,omitempty"`
+	ID     string `json:"id"`
+	At     int64  `json:"at"`
+	Source string `json:"source"`
+	// Sig is the story model's copy signature of the text (stories.Signature); states saved
+	// before it have fp instead, which is ignored: such a story has no copies any more.
+	Sig    []uint64 `json:"sig,omitempty"`
 	URL    string   `json:"url,omitempty"`
 	Title  string   `json:"title,omitempty"`
 	Terms  []string `json:"terms,omitempty"`
@@ -65,11 +66,11 @@ func (t *topicState) observe(o Observation) {
 		return
 	}
 	t.Seen[o.ArticleID] = at
-	fp, hasFP := fingerprint(o.Title, o.Summary)
-	if hasFP {
+	sig := stories.SignatureOf(o.Title, o.Summary)
+	if sig != nil {
 		for i := range t.Stories {
 			u := &t.Stories[i]
-			if u.HasFP && story.Same(story.Fingerprint(u.FP), fp) && abs(u.At-at) <= int64(CopyWindow/time.Second) {
+			if abs(u.At-at) <= int64(CopyWindow/time.Second) && sig.Copies(u.Sig) {
 				if len(u.Copies) < maxListed {
 					u.Copies = append(u.Copies, Copy{ArticleID: o.ArticleID, URL: o.URL, Source: o.Source, At: o.At.UTC()})
 				}
@@ -77,7 +78,7 @@ func (t *topicState) observe(o Observation) {
 			}
 		}
 	}
-	u := unit{ID: o.ArticleID, At: at, Source: o.Source, FP: uint64(fp), HasFP: hasFP, URL: o.URL, Title: o.Title}
+	u := unit{ID: o.ArticleID, At: at, Source: o.Source, Sig: sig, URL: o.URL, Title: o.Title}
 	for _, term := range o.Terms {
 		if !slices.Contains(u.Terms, term) {
 			u.Terms = append(u.Terms, term)

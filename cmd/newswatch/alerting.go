@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
@@ -71,29 +70,47 @@ func topicNames(cfg *config.Config) map[string]string {
 	return names
 }
 
-// storyIndex is the stories projection as the match engine's story index: it waits (a
-// little) for the projection to fold the match before saying which story it is in.
+// storyIndex is the stories projection as the match engine's story index: the engine's
+// runner waits for the projection to fold a match before the engine asks which story it is
+// in. There is no other rule to fall back on: while the projection is behind (rebuilding
+// from the stream, say), alerts wait, and a warning says so.
 type storyIndex struct {
 	p    *stories.Projection
 	proj *events.Projector
 	log  *slog.Logger
-	// behindUntil: after a wait timed out, matches are not held up again for a while (a
-	// projection rebuilding from scratch would otherwise cost every match the whole wait).
-	behindUntil atomic.Int64
 }
 
-// storyWait bounds the wait for the stories projection; past it the engine falls back to
-// folding near-identical copies only.
-const storyWait = 2 * time.Second
+// storyWaitWarn is how often a wait for the stories projection is reported.
+const storyWaitWarn = 10 * time.Second
 
-func (x *storyIndex) StoryOf(topic, articleID string, seq uint64) string {
-	if time.Now().UnixNano() >= x.behindUntil.Load() && !x.proj.WaitApplied(seq, storyWait) {
-		x.log.Warn("stories projection behind; alerting without story grouping for 30s",
-			"stream_seq", seq, "applied", x.proj.Applied())
-		x.behindUntil.Store(time.Now().Add(30 * time.Second).UnixNano())
+// WaitFolded implements alerts.StoryWaiter.
+func (x *storyIndex) WaitFolded(ctx context.Context, seq uint64) error {
+	start := time.Now()
+	for !x.proj.WaitApplied(seq, storyWaitWarn) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		x.log.Warn("stories projection behind; match alerts wait for it",
+			"stream_seq", seq, "applied", x.proj.Applied(), "waited", time.Since(start).Round(time.Second).String())
 	}
+	return nil
+}
+
+func (x *storyIndex) StoryOf(topic, articleID string, _ uint64) string {
 	id, _ := x.p.StoryID(topic, articleID)
 	return id
+}
+
+// IsCopy implements alerts.CopyIndex.
+func (x *storyIndex) IsCopy(topic, articleID string) bool {
+	m, _ := x.p.Membership(topic, articleID)
+	return m.Copy
+}
+
+// JoinSimilarity implements alerts.JoinIndex.
+func (x *storyIndex) JoinSimilarity(topic, articleID string) (float64, bool) {
+	m, ok := x.p.Membership(topic, articleID)
+	return m.Similarity, ok && m.Matched != ""
 }
 
 func configSilences(cfg *config.Config) []alerts.Silence {

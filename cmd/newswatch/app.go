@@ -15,6 +15,7 @@ import (
 
 	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/api"
+	"github.com/newswatch/newswatch/cluster"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds"
@@ -62,6 +63,11 @@ type App struct {
 	projectors []*events.Projector
 	httpSrv    *http.Server
 	listener   net.Listener
+	node       *cluster.Node  // nil without cluster mode
+	sources    *sourceSet     // feeds added at run time (sources.go)
+	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
+	fullText   *fullTexter
+	fullTextP  *events.Processor
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -90,6 +96,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	a.log.Info("event store", "component", "nats", "store", a.conn.Where(), "created_by", id.String())
+	if err := a.joinCluster(ctx, cfg); err != nil {
+		return nil, err
+	}
 	a.store = events.NewStore(a.conn)
 	a.health = feedhealth.New()
 	a.summaries = summaries.New()
@@ -99,8 +108,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	a.matcher = a.conn.NewProcessor(events.ProcessorConfig{
-		Name: "matches", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
+		Name: "matches", In: events.ArticleStream,
 		Out: events.MatchStream, OutSubjects: []string{events.MatchSubjectPrefix + "*"}, Handle: a.deriver.Handle,
+		// Full-text events are article events too: a word only in the article's page matches.
+		InSubjects: []string{events.ArticleSubjectPrefix + "*", events.FullTextSubjectPrefix + "*"},
 	}, a.log)
 	alertMetrics := alerts.NewMetrics(deps.Registry)
 	a.silences = alerts.NewSilences(configSilences(cfg), deps.Now)
@@ -121,12 +132,18 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	storiesReady := func() bool {
-		return a.matcher.CaughtUp() && a.matcher.Lag() == 0 && storiesProj.CaughtUp() && storiesProj.Lag() == 0
+		return (!a.holds(roleMatcher) || a.matcher.CaughtUp() && a.matcher.Lag() == 0) && storiesProj.CaughtUp() && storiesProj.Lag() == 0
 	}
 	if a.digestRun, err = alerts.NewDigestRunner(a.conn, a.stories, storiesReady, digestRulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now); err != nil {
 		return nil, err
 	}
 	a.receivers = newReceiverSet(a.conn, cfg, deps, a.log)
+	if a.node != nil {
+		a.receivers.hold = a.holdDelivery
+		for _, p := range a.projectors {
+			p.SaveOnlyIf(func() bool { return a.holds(roleSnapshots) })
+		}
+	}
 	m.registerLag(a.matcher)
 	m.registerLag(a.alertRun)
 	m.registerLag(a.spikeRun)
@@ -139,9 +156,24 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
+	a.fetcher = fetcher
+	a.fullText = newFullTexter(fetcher, deps.Registry, deps.Now, a.log)
+	a.fullTextP = a.conn.NewProcessor(events.ProcessorConfig{
+		Name: "fulltext", In: events.ArticleStream, InSubjects: []string{events.ArticleSubjectPrefix + "*"},
+		Out: events.ArticleStream, OutSubjects: []string{events.FullTextSubjectPrefix + "*"}, Handle: a.fullText.Handle,
+	}, a.log)
+	m.registerLag(a.fullTextP)
+	if err := a.loadSources(ctx); err != nil {
+		return nil, err
+	}
+	a.fullText.setFeeds(fullTextIDs(cfg, a.sources.doc))
+	owns, instance := a.feedOwnership()
 	a.poller, err = feeds.NewPoller(feeds.Options{
-		Feeds: feedList(cfg), Fetcher: fetcher, Store: a.store,
+		Feeds: feedSet(cfg, a.sources.doc), Fetcher: fetcher, Store: a.store,
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
+		Workers: cfg.Ingest.Workers, FetchConcurrency: cfg.Ingest.FetchConcurrency,
+		MaxBytesInFlight: cfg.Ingest.MaxBytesInFlight, MaxCommitPolls: cfg.Ingest.MaxCommitPolls,
+		Owns: owns, Instance: instance,
 	})
 	if err != nil {
 		return nil, err
@@ -151,15 +183,18 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		if err != nil {
 			return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 		}
-		a.httpSrv = &http.Server{
-			Handler: api.New(api.Options{
-				Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a},
-				Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
-				Guard:  api.GuardConfig{Listen: cfg.HTTP.Listen, AllowedHosts: cfg.HTTP.AllowedHosts},
-				Logger: a.log.With("component", "api"),
-			}),
-			ReadHeaderTimeout: 10 * time.Second,
+		guard := api.GuardConfig{Listen: cfg.HTTP.Listen, AllowedHosts: cfg.HTTP.AllowedHosts}
+		handler, err := a.page(api.New(api.Options{
+			Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a}, Matches: matchExplainer{a},
+			Stories: storyReader{a}, FeedManager: feedManager{a},
+			Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token, Guard: guard,
+			Logger: a.log.With("component", "api"),
+		}))
+		if err != nil {
+			return nil, err
 		}
+		// The page's own routes pass the same Host and cross-site checks as the API's.
+		a.httpSrv = &http.Server{Handler: api.Guard(guard, handler), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
@@ -220,12 +255,17 @@ func (a *App) config() *config.Config {
 type feedLister struct{ a *App }
 
 func (l feedLister) List() []feedhealth.Feed {
-	cfg := l.a.config()
-	conf := make([]feedhealth.Feed, len(cfg.Feeds))
-	for i, f := range cfg.Feeds {
+	set := l.a.poller.Feeds()
+	conf := make([]feedhealth.Feed, len(set))
+	for i, f := range set {
 		conf[i] = feedhealth.Feed{ID: f.ID, URL: f.URL}
 	}
-	return l.a.health.List(conf)
+	out := l.a.health.List(conf)
+	origin := feedOrigins(l.a.config())
+	for i := range out {
+		out[i].Origin, out[i].Paused = origin(out[i].ID), set[i].Paused
+	}
+	return out
 }
 
 // topicReader serves topic summaries for the configured topics.
@@ -254,8 +294,8 @@ func (r topicReader) Get(id string) (summaries.Summary, bool) {
 	return summaries.Summary{}, false
 }
 
-// Reload applies a new configuration's topics, alert rules, silences and receivers without a
-// restart. Changes to anything else need a restart and are reported as such.
+// Reload applies a new configuration's feeds, topics, alert rules, silences and receivers
+// without a restart. Changes to anything else need a restart and are reported as such.
 func (a *App) Reload(cfg *config.Config) error {
 	if err := a.deriver.Update(topicList(cfg)); err != nil {
 		return err
@@ -273,8 +313,14 @@ func (a *App) Reload(cfg *config.Config) error {
 	old := a.cfg
 	merged := *old
 	merged.Topics, merged.Alerts, merged.Silences, merged.Notify = cfg.Topics, cfg.Alerts, cfg.Silences, cfg.Notify
+	merged.Feeds = cfg.Feeds
 	a.cfg = &merged
 	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.applyFeeds(ctx); err != nil {
+		return fmt.Errorf("apply feeds: %w", err)
+	}
 	if pending := needsRestart(old, cfg); len(pending) > 0 {
 		a.log.Warn("config reload: these changes take effect after a restart; topics, alert rules, silences and receivers were reloaded",
 			"sections", pending)
@@ -287,12 +333,12 @@ func (a *App) Reload(cfg *config.Config) error {
 func needsRestart(a, b *config.Config) []string {
 	var out []string
 	for name, same := range map[string]bool{
-		"feeds":    reflect.DeepEqual(a.Feeds, b.Feeds),
 		"nats":     a.NATS == b.NATS,
 		"http":     reflect.DeepEqual(a.HTTP, b.HTTP),
 		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
 		"data_dir": a.DataDir == b.DataDir,
 		"log":      a.Log == b.Log,
+		"cluster":  a.Cluster == b.Cluster,
 	} {
 		if !same {
 			out = append(out, name)
@@ -313,7 +359,7 @@ func (a *App) ready(ctx context.Context) error {
 	if err := a.conn.WriteError(); err != nil {
 		return fmt.Errorf("writes fail: %w", err)
 	}
-	if !a.matcher.CaughtUp() {
+	if a.holds(roleMatcher) && !a.matcher.CaughtUp() {
 		return fmt.Errorf("topic matcher catching up (%d articles behind)", a.matcher.Lag())
 	}
 	for _, p := range a.projectors {
@@ -342,11 +388,14 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	a.runCluster(gctx, g.Go)
+	a.joined(gctx)
 	g.Go(func() error { return a.poller.Run(gctx) })
-	g.Go(func() error { return a.matcher.Run(gctx) })
-	g.Go(func() error { return a.alertRun.Run(gctx) })
-	g.Go(func() error { return a.spikeRun.Run(gctx) })
-	g.Go(func() error { return a.digestRun.Run(gctx) })
+	g.Go(func() error { return a.role(roleMatcher, a.matcher.Run)(gctx) })
+	g.Go(func() error { return a.role(roleAlerts, a.alertRun.Run)(gctx) })
+	g.Go(func() error { return a.role(roleSpikes, a.spikeRun.Run)(gctx) })
+	g.Go(func() error { return a.role(roleFullText, a.fullTextP.Run)(gctx) })
+	g.Go(func() error { return a.role(roleDigests, a.digestRun.Run)(gctx) })
 	g.Go(func() error { return a.receivers.run(gctx) })
 	for _, p := range a.projectors {
 		g.Go(func() error { return p.Run(gctx) })

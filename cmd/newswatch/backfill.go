@@ -39,7 +39,8 @@ func backfillMatches(ctx context.Context, conn *events.Conn, cfg *config.Config,
 	}
 	out := conn.NewAppender()
 	now := time.Now().UTC()
-	st, err := conn.Replay(ctx, events.ArticleStream, []string{events.ArticleSubjectPrefix + "*"}, r, progress,
+	// Full-text events are read too, as the live matcher does (docs/events.md).
+	st, err := conn.Replay(ctx, events.ArticleStream, []string{events.ArticleSubjectPrefix + "*", events.FullTextSubjectPrefix + "*"}, r, progress,
 		func(e events.Event) (bool, error) {
 			a, err := events.ParseArticle(e.Data)
 			if err != nil {

@@ -48,6 +48,11 @@ func (x backtestStories) StoryOf(topic, articleID string, _ uint64) string {
 	return id
 }
 
+func (x backtestStories) IsCopy(topic, articleID string) bool {
+	m, _ := x.p.Membership(topic, articleID)
+	return m.Copy
+}
+
 func newBacktest(cfg *config.Config) (*backtest, error) {
 	rules, spikeRules, digestRules := rulesFrom(cfg), spikeRulesFrom(cfg), digestRulesFrom(cfg)
 	if len(rules)+len(digestRules) == 0 && !slices.ContainsFunc(spikeRules, func(r spike.Rule) bool { return !r.LearnOnly }) {

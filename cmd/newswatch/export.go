@@ -18,6 +18,7 @@ import (
 // exportStreams are the streams export reads, in order, with their event subjects.
 var exportStreams = []struct{ stream, prefix string }{
 	{events.ArticleStream, events.ArticleSubjectPrefix},
+	{events.ArticleStream, events.FullTextSubjectPrefix},
 	{events.MatchStream, events.MatchSubjectPrefix},
 	{events.AlertStream, events.AlertSubjectPrefix},
 	{events.PollStream, events.PollSubjectPrefix},

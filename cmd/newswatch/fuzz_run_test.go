@@ -18,6 +18,8 @@ var fuzzTargets = []struct{ pkg, target string }{
 	{"../../topics", "FuzzParse"},
 	{"../../config", "FuzzParse"},
 	{"../../alerts/webhook", "FuzzVerify"},
+	{"../../feeds/opml", "FuzzParse"},
+	{"../../feeds/fulltext", "FuzzExtract"},
 }
 
 // TestFuzzBriefly runs each fuzz target with the fuzzing engine for $NEWSWATCH_FUZZTIME (the

@@ -58,6 +58,8 @@ Usage:
                                            rebuild a projection, backfill matches, backtest alerts
   newswatch export   [--from T|SEQ] [--to T|SEQ] [--subject SUBJ] [--output FILE]
                                            events as NDJSON (CloudEvents), for warehouses
+  newswatch feeds    list|add|set|rm|pause|resume|poll|import|export ...
+                                           manage feeds at run time, through the API
   newswatch version                        print the version
 
 --config may also come from NEWSWATCH_CONFIG. Run "newswatch COMMAND --help" for a command's flags.
@@ -82,6 +84,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdReplay(ctx, args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(ctx, args[1:], stdout, stderr)
+	case "feeds":
+		return cmdFeeds(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "newswatch %s\n", buildVersion())
 		return exitOK

@@ -1234,6 +1234,10 @@ type k8sObject struct {
 				Name string `yaml:"name"`
 			} `yaml:"metadata"`
 		} `yaml:"volumeClaimTemplates"`
+
+		// PodDisruptionBudgets (with Selector above).
+		MinAvailable *int `yaml:"minAvailable"`
+
 		// Services.
 		ClusterIP string `yaml:"clusterIP"`
 		Ports     []struct {
@@ -1386,8 +1390,10 @@ func checkWorkload(t *testing.T, w k8sWorkload) {
 	if w.obj.Kind != want {
 		t.Errorf("kind %s, want %s", w.obj.Kind, want)
 	}
-	if spec.Replicas == nil || *spec.Replicas != 1 {
-		t.Errorf("replicas %v, want 1", spec.Replicas)
+	// The embedded store is one pod's volume; external NATS runs two instances in cluster mode.
+	wantReplicas := map[string]int{"embedded": 1, "external-nats": 2}[w.dir]
+	if spec.Replicas == nil || *spec.Replicas != wantReplicas {
+		t.Errorf("replicas %v, want %d", spec.Replicas, wantReplicas)
 	}
 	for k, v := range spec.Selector.MatchLabels {
 		if spec.Template.Metadata.Labels[k] != v {
@@ -1464,6 +1470,9 @@ func checkWorkload(t *testing.T, w k8sWorkload) {
 	if len(w.selectors) == 0 {
 		t.Error("no Service")
 	}
+	if w.dir == "external-nats" {
+		checkClusterWorkload(t, w, cfg)
+	}
 	for _, sel := range w.selectors {
 		for k, v := range sel {
 			if spec.Template.Metadata.Labels[k] != v {
@@ -1477,6 +1486,29 @@ func checkWorkload(t *testing.T, w k8sWorkload) {
 				t.Errorf("Service %s port %s targets %q, want the container's named port http", o.Metadata.Name, p.Name, p.TargetPort)
 			}
 		}
+	}
+}
+
+// checkClusterWorkload: several replicas need cluster mode, and a PodDisruptionBudget that
+// keeps one of them running.
+func checkClusterWorkload(t *testing.T, w k8sWorkload, cfg *config.Config) {
+	t.Helper()
+	if !cfg.Cluster.Enabled {
+		t.Error("external-nats runs 2 replicas without cluster.enabled: both would poll every feed and run every role")
+	}
+	labels := w.obj.Spec.Template.Metadata.Labels
+	if !slices.ContainsFunc(w.objects, func(o k8sObject) bool {
+		if o.Kind != "PodDisruptionBudget" || o.Spec.MinAvailable == nil || *o.Spec.MinAvailable != 1 || len(o.Spec.Selector.MatchLabels) == 0 {
+			return false
+		}
+		for k, v := range o.Spec.Selector.MatchLabels {
+			if labels[k] != v {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Error("no PodDisruptionBudget with minAvailable: 1 selecting the pods")
 	}
 }
 

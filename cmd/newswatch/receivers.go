@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
+	"github.com/newswatch/newswatch/alerts/email"
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/alerts/slack"
 	"github.com/newswatch/newswatch/alerts/webhook"
@@ -26,6 +27,9 @@ type receiverSet struct {
 	now     func() time.Time
 	ua      string
 	metrics *alerts.DeliveryMetrics
+	// hold, when set (cluster mode), runs a receiver's delivery only while this instance
+	// holds its role.
+	hold func(ctx context.Context, receiver string, fn func(context.Context) error) error
 
 	mu      sync.Mutex
 	ctx     context.Context // nil until run
@@ -86,6 +90,9 @@ func (s *receiverSet) apply() {
 			r.cancel()
 			<-r.done
 			delete(s.running, name)
+			if !ok {
+				s.metrics.Forget(name)
+			}
 			s.log.Info("receiver stopped for a reload", "receiver", name, "still_configured", ok)
 		}
 	}
@@ -104,7 +111,17 @@ func (s *receiverSet) apply() {
 		go func() {
 			defer s.wg.Done()
 			defer close(r.done)
-			_ = s.conn.RunDelivery(ctx, n.Name, n.Topics, s.log, d.Handle)
+			var pending sync.WaitGroup
+			pending.Go(func() {
+				s.metrics.WatchPending(ctx, n.Name, alerts.PendingInterval, s.conn.DeliveryPending, s.log.With("component", "delivery"))
+			})
+			defer pending.Wait()
+			deliver := func(ctx context.Context) error { return s.conn.RunDelivery(ctx, n.Name, n.Topics, s.log, d.Handle) }
+			if s.hold != nil {
+				_ = s.hold(ctx, n.Name, deliver)
+				return
+			}
+			_ = deliver(ctx)
 		}()
 	}
 }
@@ -118,6 +135,8 @@ func (s *receiverSet) deliverer(n config.Notify) *alerts.Deliverer {
 		nt = webhook.New(webhook.Config{Name: n.Name, URL: n.URL, Secret: n.Secret, UserAgent: s.ua, Now: s.now})
 	case "slack":
 		nt = slack.New(slack.Config{Name: n.Name, URL: n.URL})
+	case "email":
+		nt = email.New(email.Config{Name: n.Name, SMTP: n.SMTP, From: n.From, To: n.To, Username: n.Username, Password: n.Password, StartTLS: n.StartTLS})
 	default:
 		return nil
 	}

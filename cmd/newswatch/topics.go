@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/feeds/discover"
 	"github.com/newswatch/newswatch/feeds/fetch"
 	"github.com/newswatch/newswatch/feeds/normalize"
 	"github.com/newswatch/newswatch/feeds/parse"
@@ -269,6 +271,12 @@ func cmdTopics(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // testSource reads a feed or article from a file or URL and matches every item.
 func testSource(ctx context.Context, f *fetch.Fetcher, m *topics.Matcher, src string) ([]testItem, error) {
+	if isSiteRoot(src) {
+		// A site's address: test the feed it leads to (see feeds/discover).
+		if found, err := discover.Find(ctx, f, src); err == nil {
+			return feedItems(m, found.Feed), nil
+		}
+	}
 	data, contentType, base, err := readSource(ctx, f, src)
 	if err != nil {
 		return nil, err
@@ -283,6 +291,18 @@ func testSource(ctx context.Context, f *fetch.Fetcher, m *topics.Matcher, src st
 		a := articleFromFile(src, data)
 		return []testItem{matchItem(m, base, a.title, topics.Doc{Title: a.title, Content: a.text})}, nil
 	}
+	return feedItems(m, feed), nil
+}
+
+// isSiteRoot reports whether src is the address of a site's home page (an http(s) URL with no
+// path beyond "/" and no query), which topics test resolves to the site's feed.
+func isSiteRoot(src string) bool {
+	u, err := url.Parse(src)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && (u.Path == "" || u.Path == "/") && u.RawQuery == ""
+}
+
+// feedItems matches every item of a feed.
+func feedItems(m *topics.Matcher, feed *parse.Feed) []testItem {
 	now := time.Now()
 	var out []testItem
 	for _, it := range feed.Items {
@@ -292,7 +312,7 @@ func testSource(ctx context.Context, f *fetch.Fetcher, m *topics.Matcher, src st
 		}
 		out = append(out, matchItem(m, a.URL, a.Title, matching.DocOf(a)))
 	}
-	return out, nil
+	return out
 }
 
 func readSource(ctx context.Context, f *fetch.Fetcher, src string) (data []byte, contentType, base string, err error) {

@@ -5,7 +5,6 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,6 +97,10 @@ type Request struct {
 	// ETag and LastModified are sent as If-None-Match and If-Modified-Since
 	// when not empty.
 	ETag, LastModified string
+	// Reserve, when set, is called before the body grows by n bytes, so a caller can hold
+	// the bytes in flight to a budget; an error from it ends the fetch with that error.
+	// The caller releases what it reserved once it is done with the body.
+	Reserve func(ctx context.Context, n int64) error
 }
 
 // Response is a successful fetch: either new content or "not modified".
@@ -264,7 +267,7 @@ func (f *Fetcher) readResponse(ctx, tctx context.Context, u *url.URL, req Reques
 		return nil, e
 	}
 
-	body, err := readLimited(resp.Body, f.cfg.MaxBodyBytes, resp.ContentLength)
+	body, err := readLimited(ctx, resp.Body, f.cfg.MaxBodyBytes, resp.ContentLength, req.Reserve)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			return nil, f.tooLarge(u, final)
@@ -342,21 +345,56 @@ var errTooLarge = errors.New("body too large")
 
 // readLimited reads r to the end but never more than limit+1 bytes, so an
 // endless or decompression-bomb body costs at most the limit in memory.
-// sizeHint (a Content-Length, or -1) presizes the buffer.
-func readLimited(r io.Reader, limit, sizeHint int64) ([]byte, error) {
+// sizeHint (a Content-Length, or -1) presizes the buffer. reserve, when not
+// nil, is asked for every byte of capacity before the buffer takes it.
+func readLimited(ctx context.Context, r io.Reader, limit, sizeHint int64, reserve func(context.Context, int64) error) ([]byte, error) {
 	if sizeHint > limit {
 		return nil, errTooLarge
 	}
-	var buf bytes.Buffer
-	if sizeHint > 0 {
-		buf.Grow(int(sizeHint) + bytes.MinRead)
+	if reserve == nil {
+		reserve = func(context.Context, int64) error { return nil }
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
+	size := int64(readChunk)
+	if sizeHint > 0 {
+		size = sizeHint + 1 // +1 to see the end without growing
+	}
+	size = min(size, limit+1)
+	if err := reserve(ctx, size); err != nil {
 		return nil, err
 	}
-	if n > limit {
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(r, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			grow := min(int64(cap(buf)), limit+1-int64(cap(buf)), maxReadGrow)
+			if grow <= 0 {
+				break
+			}
+			if err := reserve(ctx, grow); err != nil {
+				return nil, err
+			}
+			nb := make([]byte, len(buf), int64(cap(buf))+grow)
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(buf)) > limit {
 		return nil, errTooLarge
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
+
+// readChunk is the first buffer for a body of unknown length; maxReadGrow bounds one growth
+// step, so a budget is asked for at most that much beyond what the body has shown.
+const (
+	readChunk   = 32 << 10
+	maxReadGrow = 1 << 20
+)

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"mime"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // feedTypes are the link types that announce a feed (RSS Autodiscovery, RFC 4287, JSON Feed).
@@ -46,38 +44,12 @@ func looksLikeHTML(doc []byte, contentType string) bool {
 	return false
 }
 
-// alternateFeedLink returns the absolute URL of the first <link rel="alternate"> with a feed
-// type in the page's head, or "".
+// alternateFeedLink returns the absolute URL of the first feed the page's head announces, or "".
 func alternateFeedLink(doc []byte, pageURL string) string {
-	base, _ := url.Parse(pageURL)
-	z := html.NewTokenizer(bytes.NewReader(doc))
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return ""
-		case html.EndTagToken:
-			if name, _ := z.TagName(); atom.Lookup(name) == atom.Head {
-				return ""
-			}
-		case html.StartTagToken, html.SelfClosingTagToken:
-			name, hasAttr := z.TagName()
-			switch atom.Lookup(name) {
-			case atom.Body:
-				return ""
-			case atom.Base:
-				if href := attrs(z, hasAttr)["href"]; href != "" && base != nil {
-					if u, err := base.Parse(href); err == nil {
-						base = u
-					}
-				}
-			case atom.Link:
-				a := attrs(z, hasAttr)
-				if isAlternate(a["rel"]) && feedTypes[strings.ToLower(strings.TrimSpace(a["type"]))] && a["href"] != "" {
-					return resolveRef(base, a["href"])
-				}
-			}
-		}
+	if links := FeedLinks(doc, pageURL); len(links) > 0 {
+		return links[0].URL
 	}
+	return ""
 }
 
 func attrs(z *html.Tokenizer, more bool) map[string]string {

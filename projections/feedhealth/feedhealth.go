@@ -25,6 +25,10 @@ type Feed struct {
 	LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
 	LastNewArticleAt    *time.Time `json:"last_new_article_at,omitempty"`
 	Polls               int64      `json:"polls"`
+	// Origin is "file" for a feed the config file declares, "runtime" for one added through
+	// the API or CLI; Paused is set for a paused feed. The caller fills both in.
+	Origin string `json:"origin,omitempty"`
+	Paused bool   `json:"paused,omitempty"`
 }
 
 // Projection holds the health of every feed that has been polled.

@@ -43,6 +43,15 @@ type params struct {
 	// word looks rare, and two short items about different events can share two ("and",
 	// "north") by chance. Reports of one event share more.
 	minShared int
+	// minSharedShort replaces minShared for a short article, one with fewer than shortTerms
+	// terms (a headline without a summary), once the topic has learnt its common words from
+	// at least learnt reports: a headline has few words to share at all, and few to share
+	// by chance once function words weigh nothing; in a younger topic "and" and "north" still
+	// look rare.
+	minSharedShort, shortTerms, learnt int
+	// numberConflict multiplies the similarity of two texts that both give numbers and share
+	// none (0: off).
+	numberConflict float64
 }
 
 var defaultParams = params{
@@ -51,10 +60,15 @@ var defaultParams = params{
 	threshold:  0.14,
 	titleBoost: 1.5,
 	prior:      5,
-	members:    6,
+	members:    12,
 	keys:       8,
 	maxPosting: 64,
 	minShared:  3,
+
+	minSharedShort: 2,
+	shortTerms:     16,
+	learnt:         20,
+	numberConflict: 0.7,
 }
 
 // memberNovelty: a report becomes one of a story's members (the texts new articles are
@@ -103,8 +117,9 @@ type entry struct {
 // keys (so that sums over them do not depend on which ids were free), and its event time
 // (unix seconds).
 type member struct {
-	terms []uint32
-	at    int64
+	terms   []uint32
+	at      int64
+	article string // the article's id
 }
 
 func newIndex(p params) *index {
@@ -145,9 +160,10 @@ func (x *index) idf(df int) float64 {
 
 // weighted is an article's terms with their weights under the current statistics.
 type weighted struct {
-	terms termSet
-	known []idWeight // the terms some live member has, in the order of their keys
-	norm2 float64
+	terms   termSet
+	numbers bool       // some term is a number of two digits or more
+	known   []idWeight // the terms some live member has, in the order of their keys
+	norm2   float64
 }
 
 type idWeight struct {
@@ -158,6 +174,7 @@ type idWeight struct {
 func (x *index) weigh(ts termSet) weighted {
 	a := weighted{terms: ts}
 	for _, t := range ts {
+		a.numbers = a.numbers || t.number()
 		var df int32
 		id, ok := x.ids[t.key()]
 		if ok {
@@ -173,19 +190,25 @@ func (x *index) weigh(ts termSet) weighted {
 }
 
 // similarity is the cosine of the weighted term vectors of an article and a member, and
-// the number of terms with a positive weight they share.
+// the number of terms with a positive weight they share. When both give numbers of two
+// digits or more and share none of them ("1,500 soldiers" and "3,000 troops"), the cosine
+// is multiplied by numberConflict: they report different figures, so most likely different
+// events.
 func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 	var dot, mnorm2 float64
+	mNumbers, sharedNumbers := false, false
 	i := 0
 	for _, c := range m {
 		info := &x.dict[c>>1]
 		w := x.weight(info.df, c&1 == 1)
 		mnorm2 += float64(w * w)
+		mNumbers = mNumbers || info.key.number()
 		for i < len(a.known) && x.dict[a.known[i].id].key < info.key {
 			i++
 		}
 		if i < len(a.known) && a.known[i].id == c>>1 {
 			dot += float64(a.known[i].w * w)
+			sharedNumbers = sharedNumbers || info.key.number()
 			if a.known[i].w > 0 && w > 0 {
 				shared++
 			}
@@ -194,33 +217,51 @@ func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 	if a.norm2 <= 0 || mnorm2 <= 0 {
 		return 0, shared
 	}
-	return dot / math.Sqrt(float64(a.norm2*mnorm2)), shared
+	sim = dot / math.Sqrt(float64(a.norm2*mnorm2))
+	if x.p.numberConflict > 0 && a.numbers && mNumbers && !sharedNumbers {
+		sim = float64(sim * x.p.numberConflict)
+	}
+	return sim, shared
 }
 
-// best returns the live story most similar to an article at time at, and the similarity;
-// ok is false when no story is a candidate.
-func (x *index) best(a weighted, at int64) (key uint64, sim float64, ok bool) {
+// hit is the story an article is most similar to: its key, the similarity discounted by
+// time (what decides joining), the plain cosine, and the member it was measured against.
+type hit struct {
+	key    uint64
+	sim    float64
+	cosine float64
+	member *member
+}
+
+// best returns the live story most similar to an article at time at; ok is false when no
+// story is a candidate.
+func (x *index) best(a weighted, at int64) (h hit, ok bool) {
+	need := x.p.minShared
+	if len(a.terms) < x.p.shortTerms && x.docs >= x.p.learnt {
+		need = x.p.minSharedShort
+	}
 	for _, k := range x.candidates(a) {
 		e := x.live[k]
 		if max(at-e.last, e.first-at, 0) > x.p.window {
 			continue
 		}
-		for _, m := range e.members {
+		for i := range e.members {
+			m := &e.members[i]
 			d := x.decay(at - m.at)
-			if ok && d <= max(sim, x.p.threshold) {
+			if ok && d <= max(h.sim, x.p.threshold) {
 				continue // a similarity is at most 1: this report cannot win
 			}
 			c, shared := x.similarity(a, m.terms)
-			if shared < x.p.minShared && c < memberNovelty {
+			if shared < need && c < memberNovelty {
 				c = 0 // a coincidence, unless the article is a copy of the report
 			}
 			// Candidates come sorted, so ties go to the oldest story.
-			if s := float64(d * c); !ok || s > sim {
-				key, sim, ok = k, s, true
+			if s := float64(d * c); !ok || s > h.sim {
+				h, ok = hit{key: k, sim: s, cosine: c, member: m}, true
 			}
 		}
 	}
-	return key, sim, ok
+	return h, ok
 }
 
 // decay discounts the similarity of two reports gap seconds apart: each is evidence about

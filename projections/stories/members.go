@@ -7,7 +7,7 @@ import (
 
 // add records an article (terms ts, time at) in story key, a new story when key is not
 // live. The article becomes a member unless a member already says the same.
-func (x *index) add(key uint64, ts termSet, at int64) {
+func (x *index) add(key uint64, article string, ts termSet, at int64) {
 	e := x.live[key]
 	if e == nil {
 		e = &entry{first: at, last: at}
@@ -25,11 +25,11 @@ func (x *index) add(key uint64, ts termSet, at int64) {
 			}
 		}
 	}
-	x.addMember(key, e, ts, at)
+	x.addMember(key, e, article, ts, at)
 }
 
-func (x *index) addMember(key uint64, e *entry, ts termSet, at int64) {
-	m := member{terms: make([]uint32, len(ts)), at: at}
+func (x *index) addMember(key uint64, e *entry, article string, ts termSet, at int64) {
+	m := member{terms: make([]uint32, len(ts)), at: at, article: article}
 	for i, t := range ts { // sorted by key
 		id, ok := x.ids[t.key()]
 		if !ok {

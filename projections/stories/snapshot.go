@@ -11,8 +11,9 @@ import (
 
 // snapshotVersion is the format of Snapshot. A snapshot of another version is refused, and
 // the projector then rebuilds the projection from the stream. Version 2: members' terms
-// leave out those of the query terms that matched (version 1 kept them).
-const snapshotVersion = 2
+// leave out those of the query terms that matched (version 1 kept them). Version 3: a story
+// keeps all its articles (version 2 kept the earliest 50).
+const snapshotVersion = 3
 
 // ErrSnapshotVersion is returned by Restore for a snapshot this build cannot read.
 var ErrSnapshotVersion = errors.New("stories: unknown snapshot version")
@@ -37,6 +38,7 @@ type storySnap struct {
 	Count    int       `json:"count"`
 	Articles []Article `json:"articles"`
 	IDs      []string  `json:"ids"`
+	Joins    []join    `json:"joins"`
 	Outlets  []Outlet  `json:"outlets"`
 	// Members are the story's distinct reports while it can still be joined. Term weights
 	// and the inverted index are rebuilt from them.
@@ -44,7 +46,8 @@ type storySnap struct {
 }
 
 type memberSnap struct {
-	At int64 `json:"at"`
+	At      int64  `json:"at"`
+	Article string `json:"article"`
 	// Terms are little-endian 64-bit words (base64 in JSON).
 	Terms []byte `json:"terms"`
 }
@@ -59,11 +62,11 @@ func (p *Projection) Snapshot() ([]byte, error) {
 		for _, st := range t.stories {
 			ss := storySnap{
 				Key: st.Key, ID: st.ID, First: st.First, Last: st.Last, Count: st.Count,
-				Articles: st.Articles, IDs: st.IDs, Outlets: st.Outlets,
+				Articles: st.Articles, IDs: st.IDs, Joins: st.Joins, Outlets: st.Outlets,
 			}
 			if e := t.index.live[st.Key]; e != nil {
 				for _, m := range e.members {
-					ss.Members = append(ss.Members, memberSnap{At: m.at, Terms: encodeTerms(t.index.termsOfMember(m))})
+					ss.Members = append(ss.Members, memberSnap{At: m.at, Article: m.article, Terms: encodeTerms(t.index.termsOfMember(m))})
 				}
 			}
 			ts.Stories = append(ts.Stories, ss)
@@ -103,16 +106,16 @@ func (p *Projection) restoreTopic(ts topicSnap) (*topicState, error) {
 	t := newTopicState(p.p)
 	t.next, t.horizon, t.pruned = ts.Next, ts.Horizon, ts.Pruned
 	for _, ss := range ts.Stories {
-		if len(ss.Articles) == 0 {
-			return nil, fmt.Errorf("story %s has no articles", ss.ID)
+		if len(ss.Articles) == 0 || len(ss.Joins) != len(ss.IDs) {
+			return nil, fmt.Errorf("story %s has no articles, or not one join per article", ss.ID)
 		}
 		st := &story{
 			ID: ss.ID, Key: ss.Key, First: ss.First, Last: ss.Last, Count: ss.Count,
-			Articles: ss.Articles, IDs: ss.IDs, Outlets: ss.Outlets,
+			Articles: ss.Articles, IDs: ss.IDs, Joins: ss.Joins, Outlets: ss.Outlets,
 		}
 		t.stories[st.Key] = st
-		for _, id := range st.IDs {
-			t.byArticle[id] = st.Key
+		for i, id := range st.IDs {
+			t.byArticle[id] = articleRef{st.Key, int32(i)}
 		}
 		if len(ss.Members) == 0 {
 			continue
@@ -124,7 +127,7 @@ func (p *Projection) restoreTopic(ts topicSnap) (*topicState, error) {
 			if err != nil {
 				return nil, fmt.Errorf("story %s: %w", ss.ID, err)
 			}
-			t.index.addMember(st.Key, e, ts, ms.At)
+			t.index.addMember(st.Key, e, ms.Article, ts, ms.At)
 		}
 	}
 	return t, nil

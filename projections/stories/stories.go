@@ -41,8 +41,8 @@ const (
 	// DefaultRetention is how long a story is listed after its last article: a week and a
 	// day, so a weekly digest finds every story of its period.
 	DefaultRetention = 8 * 24 * time.Hour
-	// MaxArticlesListed caps the articles a story lists (the earliest ones); ArticleCount and
-	// Outlets count them all.
+	// MaxArticlesListed caps the articles a story lists in a topic summary (the earliest
+	// ones); ArticleCount and Outlets count them all, and Page and Story list them all.
 	MaxArticlesListed = 50
 )
 
@@ -83,7 +83,8 @@ type Story struct {
 	// FirstReport is the earliest article.
 	FirstReport  Article `json:"first_report"`
 	ArticleCount int     `json:"article_count"`
-	// Articles are the earliest MaxArticlesListed articles, oldest first.
+	// Articles are the story's articles, oldest first: the earliest MaxArticlesListed in a
+	// topic summary (Stories), all of them from Page and Story.
 	Articles []Article `json:"articles"`
 	// Outlets are the sources that carried the story, in the order they did.
 	Outlets []Outlet `json:"outlets"`
@@ -164,7 +165,7 @@ func (p *Projection) Stories(topic string, limit int) []Story {
 	}
 	out := make([]Story, len(list))
 	for i, s := range list {
-		out[i] = s.public()
+		out[i] = s.public(MaxArticlesListed)
 	}
 	return out
 }
@@ -178,25 +179,73 @@ func (p *Projection) StoryID(topic, articleID string) (string, bool) {
 	if t == nil {
 		return "", false
 	}
-	k, ok := t.byArticle[articleID]
+	r, ok := t.byArticle[articleID]
 	if !ok {
 		return "", false
 	}
-	return t.stories[k].ID, true
+	return t.stories[r.key].ID, true
+}
+
+// Membership is how an article came to be in its story.
+type Membership struct {
+	StoryID string `json:"story_id"`
+	// Matched is the article of the story the article was found most similar to, and
+	// Similarity that similarity, discounted by the time between them, which made it join;
+	// both are empty for the article that founded the story.
+	Matched    string  `json:"matched,omitempty"`
+	Similarity float64 `json:"similarity,omitempty"`
+	// Copy is true when the article's text is the same as Matched's, or nearly (a
+	// syndicated copy, a re-publication), rather than a rewrite in other words.
+	Copy bool `json:"copy,omitempty"`
+}
+
+// Membership returns how an article of a topic joined its story, while the story is
+// retained.
+func (p *Projection) Membership(topic, articleID string) (Membership, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	t := p.topics[topic]
+	if t == nil {
+		return Membership{}, false
+	}
+	r, ok := t.byArticle[articleID]
+	if !ok {
+		return Membership{}, false
+	}
+	s := t.stories[r.key]
+	m := Membership{StoryID: s.ID}
+	if int(r.i) < len(s.Joins) {
+		j := s.Joins[r.i]
+		m.Matched, m.Similarity, m.Copy = j.Matched, float64(j.Sim), j.Copy
+	}
+	return m, true
 }
 
 // topicState is the fold of one topic's matches.
 type topicState struct {
 	index     *index
 	stories   map[uint64]*story
-	byArticle map[string]uint64
+	byArticle map[string]articleRef
 	next      uint64 // key of the next story
 	horizon   int64  // newest event time seen, unix seconds
 	pruned    int64  // horizon at the last pruning
 }
 
 func newTopicState(p params) *topicState {
-	return &topicState{index: newIndex(p), stories: map[uint64]*story{}, byArticle: map[string]uint64{}}
+	return &topicState{index: newIndex(p), stories: map[uint64]*story{}, byArticle: map[string]articleRef{}}
+}
+
+// articleRef is where an article is: its story, and its place in the story's IDs.
+type articleRef struct {
+	key uint64
+	i   int32
+}
+
+// join is how an article joined its story (the zero join for the founding article).
+type join struct {
+	Matched string  `json:"m,omitempty"`
+	Sim     float32 `json:"s,omitempty"`
+	Copy    bool    `json:"c,omitempty"`
 }
 
 // story is the listing part of a story.
@@ -205,8 +254,9 @@ type story struct {
 	Key         uint64
 	First, Last int64 // unix seconds
 	Count       int
-	Articles    []Article // the earliest MaxArticlesListed
-	IDs         []string  // every article, for StoryID and deduplication
+	Articles    []Article // every article, oldest first
+	IDs         []string  // every article in the order they came, for StoryID
+	Joins       []join    // how each of IDs joined
 	Outlets     []Outlet
 }
 
@@ -218,24 +268,28 @@ func (t *topicState) add(topic string, a Article, ts termSet, retention int64) {
 		return
 	}
 	at := a.PublishedAt.Unix()
-	key, joined := uint64(0), false
+	var h hit
+	joined := false
 	if len(ts) > 0 {
-		var sim float64
 		var ok bool
-		key, sim, ok = t.index.best(t.index.weigh(ts), at)
-		joined = ok && sim >= t.index.p.threshold
+		h, ok = t.index.best(t.index.weigh(ts), at)
+		joined = ok && h.sim >= t.index.p.threshold
 	}
-	if !joined {
+	key, j := h.key, join{}
+	if joined {
+		j = join{Matched: h.member.article, Sim: float32(h.sim), Copy: h.cosine >= memberNovelty}
+	} else {
 		t.next++
 		key = t.next
 		t.stories[key] = &story{ID: storyID(topic, a.ID), Key: key, First: at, Last: at}
 	}
 	if len(ts) > 0 {
 		// An article without a title or summary founds a story no other article can join.
-		t.index.add(key, ts, at)
+		t.index.add(key, a.ID, ts, at)
 	}
-	t.stories[key].add(a, at)
-	t.byArticle[a.ID] = key
+	s := t.stories[key]
+	t.byArticle[a.ID] = articleRef{key, int32(len(s.IDs))}
+	s.add(a, j, at)
 	if at > t.horizon {
 		t.horizon = at
 		if t.horizon-t.pruned >= pruneEvery {
@@ -263,15 +317,13 @@ func storyID(topic, articleID string) string {
 	return "story-" + hex.EncodeToString(sum[:12])
 }
 
-func (s *story) add(a Article, at int64) {
+func (s *story) add(a Article, how join, at int64) {
 	s.First, s.Last = min(s.First, at), max(s.Last, at)
 	s.Count++
 	s.IDs = append(s.IDs, a.ID)
+	s.Joins = append(s.Joins, how)
 	i, _ := slices.BinarySearchFunc(s.Articles, a, compareArticles)
-	if i < MaxArticlesListed {
-		s.Articles = slices.Insert(s.Articles, i, a)
-		s.Articles = s.Articles[:min(len(s.Articles), MaxArticlesListed)]
-	}
+	s.Articles = slices.Insert(s.Articles, i, a)
 	j := slices.IndexFunc(s.Outlets, func(o Outlet) bool { return o.Source == a.Source })
 	if j < 0 {
 		s.Outlets = append(s.Outlets, Outlet{Source: a.Source, FirstAt: a.PublishedAt})
@@ -291,13 +343,18 @@ func compareArticles(a, b Article) int {
 	return cmp.Compare(a.ID, b.ID)
 }
 
-// public returns the story as the API shows it, with outlets in order and their lags.
-func (s *story) public() Story {
+// public returns the story as the API shows it, with up to maxArticles of its articles
+// (all of them when maxArticles ≤ 0) and its outlets in order with their lags.
+func (s *story) public(maxArticles int) Story {
 	first := s.Articles[0] // a story has at least one article, and the earliest is listed
+	arts := s.Articles
+	if maxArticles > 0 && len(arts) > maxArticles {
+		arts = arts[:maxArticles]
+	}
 	out := Story{
 		ID: s.ID, Title: first.Title, FirstSeen: first.PublishedAt, LastSeen: time.Unix(s.Last, 0).UTC(),
 		FirstReport: first, ArticleCount: s.Count,
-		Articles: slices.Clone(s.Articles), Outlets: slices.Clone(s.Outlets),
+		Articles: slices.Clone(arts), Outlets: slices.Clone(s.Outlets),
 	}
 	for i := range out.Outlets {
 		out.Outlets[i].LagSeconds = int64(out.Outlets[i].FirstAt.Sub(first.PublishedAt) / time.Second)

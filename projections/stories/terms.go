@@ -35,10 +35,16 @@ const (
 // so terms are the same in every process and release and can be stored in snapshots.
 type term uint64
 
-const titleBit term = 1
+const (
+	titleBit term = 1
+	// numberBit (part of the key) is set in the terms of numbers of two digits or more:
+	// casualty figures, troop numbers, amounts. Reports of one event give the same ones.
+	numberBit term = 2
+)
 
-func (t term) key() term   { return t &^ titleBit }
-func (t term) title() bool { return t&titleBit != 0 }
+func (t term) key() term    { return t &^ titleBit }
+func (t term) title() bool  { return t&titleBit != 0 }
+func (t term) number() bool { return t&numberBit != 0 }
 
 func makeTerm(h uint64, title bool) term {
 	t := term(h) &^ titleBit
@@ -123,7 +129,11 @@ func appendTerms(dst termSet, tok string, title bool) termSet {
 		start = end
 		switch {
 		case digits:
-			dst = append(dst, makeTerm(hashOf('#', run), title))
+			h := hashOf('#', run) &^ uint64(numberBit)
+			if len(run) >= 2 {
+				h |= uint64(numberBit)
+			}
+			dst = append(dst, makeTerm(h, title))
 		case unspaced(r):
 			dst = appendBigrams(dst, run, title)
 		default:
@@ -132,7 +142,7 @@ func appendTerms(dst termSet, tok string, title bool) termSet {
 				n = hangulStemLen
 			}
 			if stem, ok := prefix(run, n); ok {
-				dst = append(dst, makeTerm(hashOf('w', stem), title))
+				dst = append(dst, makeTerm(hashOf('w', stem)&^uint64(numberBit), title))
 			}
 		}
 	}
@@ -143,7 +153,7 @@ func appendTerms(dst termSet, tok string, title bool) termSet {
 // script, or the character itself when the run is one character.
 func appendBigrams(dst termSet, run string, title bool) termSet {
 	if _, n := utf8.DecodeRuneInString(run); n == len(run) {
-		return append(dst, makeTerm(hashOf('u', run), title))
+		return append(dst, makeTerm(hashOf('u', run)&^uint64(numberBit), title))
 	}
 	for i := 0; i < len(run); {
 		_, a := utf8.DecodeRuneInString(run[i:])
@@ -151,7 +161,7 @@ func appendBigrams(dst termSet, run string, title bool) termSet {
 			break
 		}
 		_, b := utf8.DecodeRuneInString(run[i+a:])
-		dst = append(dst, makeTerm(hashOf('u', run[i:i+a+b]), title))
+		dst = append(dst, makeTerm(hashOf('u', run[i:i+a+b])&^uint64(numberBit), title))
 		i += a
 	}
 	return dst

@@ -15,17 +15,19 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
 // kinds are the object types the manifests may use.
 var kinds = map[string]func() any{
-	"v1/ConfigMap":        func() any { return &corev1.ConfigMap{} },
-	"v1/Secret":           func() any { return &corev1.Secret{} },
-	"v1/Service":          func() any { return &corev1.Service{} },
-	"apps/v1/Deployment":  func() any { return &appsv1.Deployment{} },
-	"apps/v1/StatefulSet": func() any { return &appsv1.StatefulSet{} },
+	"v1/ConfigMap":                  func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                     func() any { return &corev1.Secret{} },
+	"v1/Service":                    func() any { return &corev1.Service{} },
+	"apps/v1/Deployment":            func() any { return &appsv1.Deployment{} },
+	"apps/v1/StatefulSet":           func() any { return &appsv1.StatefulSet{} },
+	"policy/v1/PodDisruptionBudget": func() any { return &policyv1.PodDisruptionBudget{} },
 }
 
 func main() {

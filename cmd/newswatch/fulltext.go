@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/feeds/fetch"
+	"github.com/newswatch/newswatch/feeds/fulltext"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// fullTextMaxAge: articles first seen longer ago than this are not fetched (a first start, or a
+// feed switched to full_text, does not crawl the archive).
+const fullTextMaxAge = 48 * time.Hour
+
+// fullTexter is the handler of the "fulltext" processor: for each new article of a full_text
+// feed it fetches the article's page through the poller's fetcher (SSRF guard, per-host limit,
+// timeout, size cap) and, when the page's main text is longer than what the feed carried,
+// appends a full-text event (events.FullTextMessage). The matcher reads those too.
+type fullTexter struct {
+	fetcher *fetch.Fetcher
+	feeds   atomic.Pointer[map[string]bool]
+	now     func() time.Time
+	log     *slog.Logger
+	results *prometheus.CounterVec
+}
+
+func newFullTexter(f *fetch.Fetcher, reg prometheus.Registerer, now func() time.Time, log *slog.Logger) *fullTexter {
+	ft := &fullTexter{fetcher: f, now: now, log: log.With("component", "fulltext"),
+		results: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_fulltext_extractions_total",
+			Help: "Article pages fetched for full_text feeds, by result: extracted, not_longer, no_text, fetch_error, too_old.",
+		}, []string{"result"}),
+	}
+	for _, r := range []string{"extracted", "not_longer", "no_text", "fetch_error", "too_old"} {
+		ft.results.WithLabelValues(r)
+	}
+	ft.setFeeds(map[string]bool{})
+	return ft
+}
+
+// setFeeds takes the ids of the feeds with full_text (fullTextIDs).
+func (ft *fullTexter) setFeeds(ids map[string]bool) { ft.feeds.Store(&ids) }
+
+// Handle is an events.Handler over article events.
+func (ft *fullTexter) Handle(data []byte, _ uint64) ([]events.Outgoing, error) {
+	a, err := events.ParseArticle(data)
+	if err != nil {
+		return nil, err
+	}
+	if !(*ft.feeds.Load())[a.FeedID] || a.URL == "" {
+		return nil, nil
+	}
+	if ft.now().Sub(a.FirstSeenAt) > fullTextMaxAge {
+		ft.results.WithLabelValues("too_old").Inc()
+		return nil, nil
+	}
+	// The fetcher's own timeout bounds the request; this bounds a stalled shutdown.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := ft.log.With("feed", a.FeedID, "article", a.ID)
+	resp, err := ft.fetcher.Fetch(ctx, fetch.Request{URL: a.URL})
+	if err != nil {
+		ft.results.WithLabelValues("fetch_error").Inc()
+		log.Warn("article page not fetched; matching uses the feed's text", "error", err)
+		return nil, nil
+	}
+	ext, err := fulltext.Extract(resp.Body, firstNonEmpty(resp.FinalURL, a.URL))
+	if err != nil {
+		ft.results.WithLabelValues("no_text").Inc()
+		log.Info("no article text in the page", "error", err)
+		return nil, nil
+	}
+	if len(strings.Fields(ext.Text)) <= len(strings.Fields(a.Content))+len(strings.Fields(a.Summary)) {
+		ft.results.WithLabelValues("not_longer").Inc()
+		return nil, nil
+	}
+	a.Content = ext.Text
+	out, err := events.FullTextMessage(a)
+	if err != nil {
+		return nil, err
+	}
+	ft.results.WithLabelValues("extracted").Inc()
+	return []events.Outgoing{out}, nil
+}

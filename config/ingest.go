@@ -1,0 +1,33 @@
+package config
+
+// Ingest sizes the ingest pipeline (docs/architecture.md, "The ingest pipeline"). Zero means
+// the default; every limit is a bound on memory or goroutines, not a target.
+type Ingest struct {
+	// Workers parse and normalize documents; default the number of usable CPUs (GOMAXPROCS).
+	Workers int `yaml:"workers"`
+	// FetchConcurrency caps fetches in flight across all hosts; default 16.
+	FetchConcurrency int `yaml:"fetch_concurrency"`
+	// MaxBytesInFlight is the memory budget for fetched bodies, the parse working set and
+	// articles waiting to be stored; default 64 MiB.
+	MaxBytesInFlight int64 `yaml:"max_bytes_in_flight"`
+	// MaxCommitPolls caps the polls one group commit stores; default 256.
+	MaxCommitPolls int `yaml:"max_commit_polls"`
+}
+
+func (v *validator) ingest() {
+	in := v.c.Ingest
+	for _, k := range []struct {
+		path string
+		n    int64
+	}{
+		{"ingest.workers", int64(in.Workers)}, {"ingest.fetch_concurrency", int64(in.FetchConcurrency)},
+		{"ingest.max_bytes_in_flight", in.MaxBytesInFlight}, {"ingest.max_commit_polls", int64(in.MaxCommitPolls)},
+	} {
+		if k.n < 0 {
+			v.errorf(k.path, "must not be negative (0 means the default), got %d", k.n)
+		}
+	}
+	if in.MaxBytesInFlight > 0 && in.MaxBytesInFlight < 1<<20 {
+		v.errorf("ingest.max_bytes_in_flight", "must be at least 1048576 (1 MiB), got %d", in.MaxBytesInFlight)
+	}
+}
