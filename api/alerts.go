@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -144,10 +145,17 @@ type silenceRequest struct {
 
 func (s *server) addSilence(w http.ResponseWriter, r *http.Request) {
 	var req silenceRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		Error(w, http.StatusRequestEntityTooLarge, "bad silence: "+err.Error())
+		return
+	}
+	if err := strictJSON(body, &req); err != nil {
 		Error(w, http.StatusBadRequest, "bad silence: "+err.Error())
+		return
+	}
+	if !req.Until.IsZero() && req.Duration != "" {
+		Error(w, http.StatusBadRequest, `bad silence: give "until" or "duration", not both`)
 		return
 	}
 	until := req.Until

@@ -1,5 +1,5 @@
 // Package api serves newswatch's HTTP interface: health, readiness, Prometheus metrics and the
-// JSON read API over the projections (PRODUCT §6).
+// JSON read API over the projections.
 package api
 
 import (
@@ -57,6 +57,8 @@ type Options struct {
 	// Token, when set, must be presented as "Authorization: Bearer <token>" by requests that
 	// change state. Without it, only clients on loopback may change state.
 	Token string
+	// Guard says which Host names the API answers to; every request passes Guard.
+	Guard GuardConfig
 }
 
 type server struct{ o Options }
@@ -68,7 +70,7 @@ func (s *server) now() time.Time {
 	return time.Now()
 }
 
-// New returns the API's handler.
+// New returns the API's handler, wrapped in Guard.
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	(&server{o}).alertRoutes(mux)
@@ -105,7 +107,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})
-	return mux
+	return Guard(o.Guard, mux)
 }
 
 // Error writes a JSON error body.

@@ -63,6 +63,9 @@ func (f silences) Remove(_ context.Context, id string) error { return f.s.Remove
 func do(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -122,9 +125,11 @@ func TestStateChangesNeedTheToken(t *testing.T) {
 		Feeds: feeds{}, Topics: topicsFake{}, Alerts: alertsFake{}, Silences: silences{s},
 		Gatherer: prometheus.NewRegistry(), Ready: func(context.Context) error { return nil },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return t0 }, Token: "s3cret",
+		Guard: GuardConfig{AllowedHosts: []string{"example.com"}},
 	})
 	post := func(auth string) int {
 		req := httptest.NewRequest("POST", "/api/v1/silences", strings.NewReader(`{"topic":"k","duration":"1h"}`))
+		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
@@ -149,9 +154,11 @@ func TestWithoutTokenOnlyLoopbackChangesState(t *testing.T) {
 	s := alerts.NewSilences(nil, func() time.Time { return t0 })
 	h := New(Options{Feeds: feeds{}, Topics: topicsFake{}, Alerts: alertsFake{}, Silences: silences{s},
 		Gatherer: prometheus.NewRegistry(), Ready: func(context.Context) error { return nil },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return t0 }})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return t0 },
+		Guard: GuardConfig{AllowedHosts: []string{"example.com"}}})
 	for remote, want := range map[string]int{"127.0.0.1:5000": 201, "[::1]:5000": 201, "192.0.2.7:5000": 403, "[::ffff:127.0.0.1]:1": 201} {
 		req := httptest.NewRequest("POST", "/api/v1/silences", strings.NewReader(`{"topic":"k","duration":"1h"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.RemoteAddr = remote
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -167,9 +165,7 @@ func (s *server) jsonBodyMax(limit int64, h func(http.ResponseWriter, *http.Requ
 }
 
 func decodeStrict(w http.ResponseWriter, body []byte, v any) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := strictJSON(body, v); err != nil {
 		Error(w, http.StatusBadRequest, "bad request body: "+err.Error())
 		return false
 	}

@@ -130,3 +130,12 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// allowedHosts checks http.allowed_hosts: names as they appear in a Host header.
+func (v *validator) allowedHosts() {
+	for i, h := range v.c.HTTP.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/@ ") {
+			v.errorf(fmt.Sprintf("http.allowed_hosts[%d]", i), "%s is not a host name: write it as in a Host header, e.g. newswatch or news.example.org:8443", quote(h))
+		}
+	}
+}

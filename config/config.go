@@ -83,6 +83,9 @@ type HTTP struct {
 	// Token, when set, is the bearer token that requests changing state (silences) must carry.
 	// Without it, such requests are accepted only on a loopback listener.
 	Token string `yaml:"token"`
+	// AllowedHosts are host names, besides IP addresses, localhost and the listen address's
+	// host, that clients use in the Host header (a proxy's or a service's name).
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Fetch configures how feeds are downloaded.
@@ -223,6 +226,29 @@ func Load(path string) (*Config, error) {
 // document in error messages and anchors relative paths (see Resolve). On
 // error Parse returns nil and an Errors value holding every problem found.
 func Parse(data []byte, file string) (*Config, error) {
+	c, err := ParsePartial(data, file)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadPartial is Load that also returns the configuration as far as it could be decoded when
+// it has problems, so that a caller can look for more (topic queries and their examples) and
+// report every problem at once. The configuration is nil when the file cannot be read or is
+// not YAML. A configuration that comes with an error must not be run.
+func LoadPartial(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		_, err := Load(path)
+		return nil, err
+	}
+	return ParsePartial(data, path)
+}
+
+// ParsePartial is Parse that also returns the configuration with its problems (see
+// LoadPartial).
+func ParsePartial(data []byte, file string) (*Config, error) {
 	root, err := parseDocument(data, file)
 	if err != nil {
 		return nil, err
@@ -241,7 +267,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	if len(errs) > maxErrors {
 		errs = append(errs[:maxErrors], &Error{File: file, Msg: "too many problems; fix these and run again"})
 	}
-	return nil, errs
+	return c, errs
 }
 
 // Default returns the built-in configuration used when newswatch runs

@@ -59,7 +59,7 @@ func TestParseDocumentErrors(t *testing.T) {
 		{"unterminated quote", "data_dir: 'x\n", []string{"t.yaml:1: invalid YAML: found unexpected end of stream"}},
 		{"key outside mapping", "nats:\n  url: x\n listen: y\n", []string{"t.yaml:3: invalid YAML: did not find expected key"}},
 		{"bad indentation", "nats:\n  url: x\n   listen: y\n", []string{"t.yaml:3: invalid YAML: mapping values are not allowed in this context"}},
-		{"unknown anchor", "data_dir: *x\n", []string{"t.yaml: invalid YAML: unknown anchor 'x' referenced"}},
+		{"unknown anchor", "data_dir: *x\n", []string{"t.yaml:1:11: invalid YAML: unknown anchor 'x' referenced"}},
 		{"second document", "data_dir: a\n---\ndata_dir: b\n", []string{"t.yaml:2:1: a second YAML document starts here; a config file holds exactly one"}},
 		{"top-level list", "- a\n", []string{"t.yaml:1:1: expected a mapping of config keys at the top level, found a list"}},
 		{"top-level scalar", "hello\n", []string{`t.yaml:1:1: expected a mapping of config keys at the top level, found "hello"`}},
@@ -84,7 +84,7 @@ func TestParseUnknownKeys(t *testing.T) {
 			`t.yaml:4:5: unknown key "shedule" in feeds[0] (did you mean "schedule"?)`,
 		}},
 		{"without suggestion lists keys", "http:\n  port: 80\n", []string{
-			`t.yaml:2:3: unknown key "port" in http (valid keys: listen, token)`,
+			`t.yaml:2:3: unknown key "port" in http (valid keys: listen, token, allowed_hosts)`,
 		}},
 		{"deep", "topics:\n  - id: t\n    query: q\n    examples:\n      match:\n        - txt: hi\n", []string{
 			`t.yaml:6:11: unknown key "txt" in topics[0].examples.match[0] (did you mean "text"?)`,

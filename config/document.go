@@ -92,7 +92,11 @@ func syntaxError(file string, data []byte, err error) *Error {
 		lines++
 	}
 	line = min(line, lines)
-	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg, err: err}
+	col := 0
+	if line == 0 {
+		line, col = locate(data, msg)
+	}
+	return &Error{File: file, Line: line, Col: col, Msg: "invalid YAML: " + msg, err: err}
 }
 
 func isNull(n *yaml.Node) bool {

@@ -31,6 +31,7 @@ func (c *Config) validate(tainted map[string]bool) Errors {
 	v.required("data_dir", c.DataDir)
 	v.nats()
 	v.listenAddr("http.listen", c.HTTP.Listen, "127.0.0.1:8080")
+	v.allowedHosts()
 	v.fetch()
 	v.ingest()
 	v.oneOf("log.level", c.Log.Level, "level", "debug, info, warn or error", logLevels)

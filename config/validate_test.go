@@ -39,6 +39,10 @@ func TestValidateGlobal(t *testing.T) {
 		{"http listen", "http:\n  listen: ':http'\n", []string{
 			`t.yaml:2:11: http.listen: ":http" is not a host:port address such as 127.0.0.1:8080`,
 		}},
+		{"http allowed_hosts", "http:\n  allowed_hosts: [newswatch, 'https://news.example/', '']\n", []string{
+			`t.yaml:2:30: http.allowed_hosts[1]: "https://news.example/" is not a host name: write it as in a Host header, e.g. newswatch or news.example.org:8443`,
+			`t.yaml:2:55: http.allowed_hosts[2]: "" is not a host name: write it as in a Host header, e.g. newswatch or news.example.org:8443`,
+		}},
 		{"fetch", "fetch:\n  timeout: 0s\n  max_body_bytes: 0\n  per_host_concurrency: -1\n  user_agent: \"bot\\r\\nX-Evil: 1\"\n  allow_networks: [10.0.0.0/8, 10.0.0.1, \"fd00::/8\"]\n", []string{
 			"t.yaml:2:12: fetch.timeout: must be positive, got 0s",
 			"t.yaml:3:19: fetch.max_body_bytes: must be positive, got 0",

@@ -40,7 +40,8 @@ func (c *Conn) PublishAlert(ctx context.Context, topic, id string, firedAt time.
 	m.Header.Set("ce-source", "/topics/"+topic)
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	if _, err := c.JS.PublishMsg(cctx, m); err != nil {
+	_, err := c.JS.PublishMsg(cctx, m)
+	if err := c.checkWrite(ctx, err); err != nil {
 		return fmt.Errorf("append alert %s: %w", id, err)
 	}
 	return nil

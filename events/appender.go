@@ -55,7 +55,7 @@ func (a *Appender) Flush(ctx context.Context) error {
 			}
 		}
 	}
-	if err != nil {
+	if err := a.c.checkWrite(ctx, err); err != nil {
 		return fmt.Errorf("append %d events: %w", len(a.msgs), err)
 	}
 	a.Appended += len(a.msgs)

@@ -112,7 +112,9 @@ func runProjector(t *testing.T, c *events.Conn, proj events.Projection, log *slo
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: restoring a 12 MiB snapshot under -race on a busy 2-core machine has taken
+	// over 30 s.
+	deadline := time.Now().Add(3 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

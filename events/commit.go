@@ -171,7 +171,7 @@ func (s *Store) publishPending(ctx context.Context, batch []pending) error {
 	for _, p := range batch {
 		msgs = append(msgs, p.msgs[0], p.msgs[1])
 	}
-	if err := s.publishAtomic(ctx, msgs); err != nil {
+	if err := s.conn.checkWrite(ctx, s.publishAtomic(ctx, msgs)); err != nil {
 		return fmt.Errorf("append %d articles: %w", len(batch), err)
 	}
 	return nil

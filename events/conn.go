@@ -55,6 +55,7 @@ type Conn struct {
 	lock     *os.File
 	log      *slog.Logger
 	closing  atomic.Bool
+	writes   writeHealth // store-full state of the last write (storefull.go)
 }
 
 // Connect starts the embedded server (when cfg.URL is empty) and connects to JetStream.
@@ -217,6 +218,8 @@ func startEmbedded(dataDir, listen string, maxStore int64) (*server.Server, erro
 		opts.Host, opts.Port = host, p
 		if p == 0 {
 			opts.Port = server.RANDOM_PORT
+		} else if err := probeListen(listen); err != nil {
+			return nil, err
 		}
 	}
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
@@ -232,6 +235,16 @@ func startEmbedded(dataDir, listen string, maxStore int64) (*server.Server, erro
 		return nil, fmt.Errorf("embedded NATS did not start (is %s in use, or %s not writable?)", listen, dataDir)
 	}
 	return srv, nil
+}
+
+// probeListen binds and releases the client port, so that a port in use fails at once with
+// the bind error; the server itself would keep retrying and only time out.
+func probeListen(listen string) error {
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("nats.listen %s: %w", listen, err)
+	}
+	return l.Close()
 }
 
 // ClientURL is the embedded server's client URL for tools, or "" when it only runs in-process

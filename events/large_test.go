@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"log/slog"
 	"math/rand/v2"
@@ -92,7 +93,11 @@ var damages = []struct {
 		}
 	}},
 	{"one byte changed", func(t *testing.T, obs jetstream.ObjectStore, object string) {
-		data, err := obs.GetBytes(t.Context(), object)
+		// Without a deadline of its own a call gets nats.go's 5 s default, which a 12 MiB
+		// object does not always make under -race on a busy machine.
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		data, err := obs.GetBytes(ctx, object)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +105,7 @@ var damages = []struct {
 		// only the digest tells.
 		i := len(data) / 2
 		data[i] = map[bool]byte{true: 'B', false: 'A'}[data[i] == 'A']
-		if _, err := obs.PutBytes(t.Context(), object, data); err != nil {
+		if _, err := obs.PutBytes(ctx, object, data); err != nil {
 			t.Fatal(err)
 		}
 	}},

@@ -228,8 +228,10 @@ func (p *Processor) flush(ctx context.Context, msgs []*nats.Msg) error {
 			_, err := jetstreamext.PublishMsgBatch(cctx, p.conn.JS, chunk)
 			cancel()
 			if err == nil || isDuplicateBatch(err) {
+				_ = p.conn.checkWrite(ctx, nil)
 				break
 			}
+			err = p.conn.checkWrite(ctx, err)
 			p.log.Warn("derived events not stored; retrying", "error", err, "attempt", attempt+1)
 			select {
 			case <-ctx.Done():

@@ -147,7 +147,7 @@ func (s *Store) publishBatch(ctx context.Context, feedID string, arts []Article)
 		msgs = append(msgs, m, marker)
 	}
 	err := s.publishAtomic(ctx, msgs)
-	if err != nil {
+	if err := s.conn.checkWrite(ctx, err); err != nil {
 		return fmt.Errorf("append %d articles of %s: %w", len(arts), feedID, err)
 	}
 	return nil
@@ -166,7 +166,8 @@ func (s *Store) PublishPoll(ctx context.Context, p Poll) error {
 	m.Header.Set(HeaderSchema, "1")
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	if _, err := s.conn.JS.PublishMsg(cctx, m); err != nil {
+	_, err = s.conn.JS.PublishMsg(cctx, m)
+	if err := s.conn.checkWrite(ctx, err); err != nil {
 		return fmt.Errorf("append poll of %s: %w", p.FeedID, err)
 	}
 	return nil

@@ -63,7 +63,7 @@ type App struct {
 	projectors []*events.Projector
 	httpSrv    *http.Server
 	listener   net.Listener
-	node       *cluster.Node // nil without cluster mode
+	node       *cluster.Node  // nil without cluster mode
 	sources    *sourceSet     // feeds added at run time (sources.go)
 	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
 	fullText   *fullTexter
@@ -91,6 +91,11 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err := a.conn.EnsureStreams(ctx); err != nil {
 		return nil, err
 	}
+	id, err := a.conn.ClaimIdentity(ctx, storeIdentity(cfg, deps.Now))
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("event store", "component", "nats", "store", a.conn.Where(), "created_by", id.String())
 	if err := a.joinCluster(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -178,16 +183,18 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		if err != nil {
 			return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 		}
+		guard := api.GuardConfig{Listen: cfg.HTTP.Listen, AllowedHosts: cfg.HTTP.AllowedHosts}
 		handler, err := a.page(api.New(api.Options{
 			Feeds: feedLister{a}, Topics: topicReader{a}, Alerts: a.alertLog, Silences: silenceStore{a}, Matches: matchExplainer{a},
 			Stories: storyReader{a}, FeedManager: feedManager{a},
-			Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token,
+			Gatherer: deps.Registry, Ready: a.ready, Now: deps.Now, Token: cfg.HTTP.Token, Guard: guard,
 			Logger: a.log.With("component", "api"),
 		}))
 		if err != nil {
 			return nil, err
 		}
-		a.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		// The page's own routes pass the same Host and cross-site checks as the API's.
+		a.httpSrv = &http.Server{Handler: api.Guard(guard, handler), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
@@ -327,7 +334,7 @@ func needsRestart(a, b *config.Config) []string {
 	var out []string
 	for name, same := range map[string]bool{
 		"nats":     a.NATS == b.NATS,
-		"http":     a.HTTP == b.HTTP,
+		"http":     reflect.DeepEqual(a.HTTP, b.HTTP),
 		"fetch":    reflect.DeepEqual(a.Fetch, b.Fetch),
 		"data_dir": a.DataDir == b.DataDir,
 		"log":      a.Log == b.Log,
@@ -348,6 +355,9 @@ func (a *App) ready(ctx context.Context) error {
 	}
 	if err := a.conn.StreamsPresent(ctx); err != nil {
 		return err
+	}
+	if err := a.conn.WriteError(); err != nil {
+		return fmt.Errorf("writes fail: %w", err)
 	}
 	if a.holds(roleMatcher) && !a.matcher.CaughtUp() {
 		return fmt.Errorf("topic matcher catching up (%d articles behind)", a.matcher.Lag())

@@ -15,12 +15,16 @@ import (
 	"time"
 )
 
-// TestMain lets a test run the real daemon as a child process (to kill it with SIGKILL).
+// TestMain lets a test run the real daemon as a child process (to kill it with SIGKILL), and
+// builds the deploy/tools binaries that the selected tests need in the background.
 func TestMain(m *testing.M) {
 	if os.Getenv("NEWSWATCH_TEST_CHILD") == "1" {
 		os.Exit(runMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	cleanup := startToolBuilds()
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
 }
 
 func freePort(t *testing.T) string {

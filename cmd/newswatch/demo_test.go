@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +14,9 @@ import (
 // two stories of which the sanatorium one has the Herald's rewrite as a second outlet, and
 // each story alerted once.
 func TestDemoAsReadmeSays(t *testing.T) {
-	cfg, err := loadConfig("../../examples/demo.yaml", false)
+	// A copy: the README invites the reader to edit examples/feeds while the demo runs.
+	examples := copyExamples(t)
+	cfg, err := loadConfig(filepath.Join(examples, "demo.yaml"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,5 +61,32 @@ func TestDemoAsReadmeSays(t *testing.T) {
 	}
 	if len(alerted) != 2 || alerted[sum.Stories[0].ID] != 1 || alerted[sum.Stories[1].ID] != 1 {
 		t.Errorf("alerted stories %v, want each of %+v once", alerted, sum.Stories)
+	}
+}
+
+// copyExamples copies the repository's examples/ folder into a temporary directory and returns
+// its path, so that tests neither read what a reader is editing nor write into the repository.
+func copyExamples(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "examples")
+	if err := os.CopyFS(dst, os.DirFS("../../examples")); err != nil {
+		t.Fatalf("copy examples: %v", err)
+	}
+	return dst
+}
+
+// The demo config's own comment counts its feeds right.
+func TestDemoCommentCountsFeeds(t *testing.T) {
+	data, err := os.ReadFile("../../examples/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(filepath.Join(copyExamples(t), "demo.yaml"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	if n := len(cfg.Feeds); n >= len(words) || !strings.Contains(string(data), "Offline demo: "+words[n]+" local feeds") {
+		t.Errorf("examples/demo.yaml has %d feeds; its first comment says:\n%s", n, strings.SplitN(string(data), "\n", 2)[0])
 	}
 }

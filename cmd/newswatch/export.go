@@ -91,6 +91,10 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitRuntime
 	}
 	defer conn.Close()
+	if _, err := announceStore(ctx, conn, cfg, "newswatch export", stderr); err != nil {
+		fmt.Fprintln(stderr, "newswatch export:", err)
+		return exitRuntime
+	}
 	w := bufio.NewWriterSize(out, 1<<16)
 	var total events.ReplayStats
 	for _, p := range plan {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -34,9 +36,14 @@ func TestFullStoreLosesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("poll %d into the full store: %q after %v", attempt+1, p.Error, time.Since(start))
-		if p.Error == "" || !strings.Contains(p.Error, "append") {
+		// Said in the store's terms, not as an abandoned batch or a timeout.
+		if !strings.Contains(p.Error, "append") || !strings.Contains(p.Error, "event store full (") {
 			t.Fatalf("poll into a full store: %+v", p)
 		}
+	}
+	// Nothing can be stored: not ready, and saying why.
+	if code, body := readyz(t, r); code != 503 || !strings.Contains(body, "writes fail: event store full") {
+		t.Errorf("/readyz with a full store = %d %s", code, body)
 	}
 	if n := r.metric(t, "newswatch_feed_store_errors_total", map[string]string{"feed": "wire"}); n != 2 {
 		t.Errorf("newswatch_feed_store_errors_total{feed=wire} = %v, want 2", n)
@@ -63,4 +70,22 @@ func TestFullStoreLosesNothing(t *testing.T) {
 	if len(seen) != 60 {
 		t.Errorf("after making room: %d distinct articles of 60", len(seen))
 	}
+	deadline := time.Now().Add(30 * time.Second)
+	for code, body := readyz(t, r); code != 200; code, body = readyz(t, r) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after making room = %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func readyz(t *testing.T, r *running) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + r.app.HTTPAddr() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

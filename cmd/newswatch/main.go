@@ -20,7 +20,7 @@ import (
 	"golang.org/x/term"
 )
 
-// Exit statuses (PRODUCT §2).
+// Exit statuses (README.md, docs/operations.md). `go run` turns any non-zero one into 1.
 const (
 	exitOK      = 0
 	exitRuntime = 1
@@ -138,12 +138,25 @@ func loadConfig(path string, allowDefault bool) (*config.Config, error) {
 		}
 		return config.Default(), nil
 	}
-	cfg, err := config.Load(path)
-	if err != nil {
+	// Every problem at once: the topics' queries and examples are checked even when the rest
+	// of the file has problems.
+	cfg, err := config.LoadPartial(path)
+	if cfg == nil {
 		return nil, err
 	}
-	if err := checkTopics(cfg); err != nil {
+	var errs config.Errors
+	if err != nil && !errors.As(err, &errs) {
 		return nil, err
+	}
+	if terr := checkTopics(cfg); terr != nil {
+		var more config.Errors
+		if !errors.As(terr, &more) {
+			return nil, errors.Join(err, terr)
+		}
+		errs = append(errs, more...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return cfg, nil
 }

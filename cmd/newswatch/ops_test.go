@@ -7,7 +7,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
@@ -762,47 +761,13 @@ func promtoolVersion(t *testing.T) (module, release string) {
 	return m[1], fmt.Sprintf("v%s.%s.%s", m[2], strings.TrimPrefix(m[3], "0"), m[4])
 }
 
-// buildPromtool builds promtool from the version pinned in deploy/tools/go.mod (checksums in
-// deploy/tools/go.sum) and returns the path of the binary. A cold build takes minutes; after it
-// the binary is in the Go build cache and this is a lookup. remove_all_sd leaves out service
-// discovery, which rule tests do not use.
+// buildPromtool returns promtool built from the version pinned in deploy/tools/go.mod
+// (checksums in deploy/tools/go.sum); TestMain started the build (toolbuild_test.go).
 func buildPromtool(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: building promtool from deploy/tools takes minutes on a cold build cache")
-	}
-	ctx := t.Context()
-	if d, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-30*time.Second))
-		defer cancel()
-	}
-	goCmd := func(args ...string) string {
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = deployPath("tools")
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("go %s in deploy/tools (needs the Go module proxy, or a module cache that has promtool's modules): %v\n%s",
-				strings.Join(args, " "), err, stderr.Bytes())
-		}
-		return strings.TrimSpace(string(out))
-	}
 	start := time.Now()
-	defer func() { t.Logf("promtool ready in %v", time.Since(start).Round(time.Millisecond)) }()
-	// `go run -exec echo` prints where the binary is instead of running it: in the build cache
-	// when it was cached already; after a fresh build, a temporary file that is gone by now,
-	// and the second call finds it cached.
-	for range 2 {
-		path := goCmd("run", "-exec", "echo", "-tags", "remove_all_sd", "github.com/prometheus/prometheus/cmd/promtool")
-		if _, err := os.Stat(path); err == nil {
-			return path
-		}
-	}
-	t.Fatal("go run -exec echo built promtool but did not keep it in the build cache")
-	return ""
+	defer func() { t.Logf("promtool ready after waiting %v", time.Since(start).Round(time.Millisecond)) }()
+	return toolBinary(t, "promtool")
 }
 
 func runPromtool(t *testing.T, promtool, dir string, args ...string) (string, error) {
@@ -1395,11 +1360,9 @@ func TestOpsKubernetes(t *testing.T) {
 		if err := os.WriteFile(typo, bytes.Replace(sts, []byte("readinessProbe:"), []byte("readinesProbe:"), 1), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		bin := toolBinary(t, "k8scheck")
 		k8scheck := func(files ...string) (string, error) {
-			cmd := exec.CommandContext(t.Context(), "go", append([]string{"run", "./k8scheck"}, files...)...)
-			cmd.Dir = deployPath("tools")
-			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
-			out, err := cmd.CombinedOutput()
+			out, err := exec.CommandContext(t.Context(), bin, files...).CombinedOutput()
 			return string(out), err
 		}
 		if out, err := k8scheck(typo); err == nil || !strings.Contains(out, `unknown field "readinesProbe"`) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/projections/alertlog"
 	"github.com/newswatch/newswatch/projections/feedhealth"
@@ -40,7 +41,7 @@ func projectionNames() []string {
 
 type replayFlags struct {
 	config, projection, from, to, topic string
-	dryRun, asJSON                      bool
+	dryRun, asJSON, forceStore          bool
 }
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -53,6 +54,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&f.topic, "topic", "", "matches: backfill only this topic (default: every topic)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "alerts: list the alerts the current rules would have fired; deliver nothing")
 	fs.BoolVar(&f.asJSON, "json", false, "alerts --dry-run: print JSON")
+	fs.BoolVar(&f.forceStore, "force-store", false, "matches: append even when the built-in default config meets a store another config created")
 	if code, stop := parseFlags(fs, args); stop {
 		return code
 	}
@@ -81,6 +83,11 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	return runReplay(ctx, cfg, f, r, stdout, stderr)
+}
+
+// runReplay is replay once its flags and config are read.
+func runReplay(ctx context.Context, cfg *config.Config, f replayFlags, r events.Range, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	conn, err := connectTool(ctx, cfg, "newswatch replay")
@@ -89,6 +96,17 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitRuntime
 	}
 	defer conn.Close()
+	id, err := announceStore(ctx, conn, cfg, "newswatch replay", stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch replay:", err)
+		return exitRuntime
+	}
+	if f.projection == "matches" && !f.forceStore {
+		if err := errForeignStore(cfg, id, "newswatch replay"); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+	}
 	progress := newProgress(stderr)
 	var st events.ReplayStats
 	switch f.projection {

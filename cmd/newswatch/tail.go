@@ -72,6 +72,9 @@ func cmdAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitRuntime
 	}
 	defer conn.Close()
+	if _, err := announceStore(ctx, conn, cfg, "newswatch alerts tail", stderr); err != nil {
+		fmt.Fprintln(stderr, "newswatch alerts tail: cannot read the store's identity:", err)
+	}
 	err = conn.TailAlerts(ctx, *topic, since, func(data []byte) { printAlert(stdout, data, *asJSON) })
 	if err != nil {
 		fmt.Fprintln(stderr, "newswatch alerts tail:", err)

@@ -37,8 +37,13 @@ func topicList(cfg *config.Config) []topics.Topic {
 func checkTopics(cfg *config.Config) error {
 	var errs config.Errors
 	var good []topics.Topic
+	seen := map[string]bool{}
 	for i, t := range cfg.Topics {
 		path := fmt.Sprintf("topics[%d].query", i)
+		if t.Query == "" || seen[t.ID] {
+			continue // config validation reports a missing query and a duplicate id
+		}
+		seen[t.ID] = true
 		if _, err := topics.Parse(t.Query); err != nil {
 			errs = append(errs, queryError(cfg, path, t.ID, t.Query, err))
 			continue
@@ -102,6 +107,9 @@ func checkExamples(cfg *config.Config, m *topics.Matcher, i int, t config.Topic)
 	var errs config.Errors
 	run := func(kind string, list []config.Example, want bool) {
 		for j, ex := range list {
+			if !exampleUsable(cfg, ex) {
+				continue // config validation reports it
+			}
 			path := fmt.Sprintf("topics[%d].examples.%s[%d]", i, kind, j)
 			doc, name, err := exampleDoc(cfg, ex)
 			if err != nil {
@@ -120,6 +128,20 @@ func checkExamples(cfg *config.Config, m *topics.Matcher, i int, t config.Topic)
 	run("match", t.Examples.Match, true)
 	run("no_match", t.Examples.NoMatch, false)
 	return errs
+}
+
+// exampleUsable reports whether config validation accepts the example: one of file and text,
+// and a file that exists.
+func exampleUsable(cfg *config.Config, ex config.Example) bool {
+	if (ex.File == "") == (ex.Text == "") {
+		return false
+	}
+	if ex.File != "" {
+		if _, err := os.Stat(cfg.Resolve(ex.File)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // exampleDoc reads an example article (a file, or inline title and text) and names it.
