@@ -221,11 +221,11 @@ func (p *Poller) Run(ctx context.Context) error {
 // fire queues one scheduled poll of a feed after its jitter, unless one is running. A feed
 // that is backing off is dropped when a fetcher takes it.
 func (p *Poller) fire(runCtx context.Context, r *feedRunner) {
-	if runCtx.Err() != nil || !r.running.CompareAndSwap(false, true) {
-		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
+	if runCtx.Err() != nil || r.paused.Load() {
 		return
 	}
-	if r.paused.Load() {
+	if !r.running.CompareAndSwap(false, true) {
+		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
 		return
 	}
 	r.state.slot = slotOf(r.schedule, p.now())
