@@ -39,10 +39,14 @@ func (p *Poller) mayPoll(ctx context.Context, r *feedRunner, slot time.Time) boo
 		return true
 	}
 	if !p.owns(ctx, r.state.ID, slot) {
+		// Another instance polls it: this one neither counts it in newswatch_feeds nor exports
+		// its per-feed series, which would otherwise go stale here while the feed is healthy.
 		r.owned = false
+		p.m.health.remove(r.state.ID)
 		return false
 	}
 	if !r.owned {
+		p.m.health.add(r.state.ID)
 		last, err := p.store.LastPoll(ctx, r.state.ID)
 		if err != nil {
 			p.log.Warn("feed taken over without its last poll; polling unconditionally", "feed", r.state.ID, "error", err)

@@ -68,9 +68,15 @@ func TestFeedTakenOverKeepsItsBackoff(t *testing.T) {
 	if p.mayPoll(t.Context(), r, now) {
 		t.Fatal("polled a feed another instance owns")
 	}
+	if _, counted := p.m.health.feeds["x"]; counted {
+		t.Error("a feed another instance owns is counted in this instance's newswatch_feeds")
+	}
 	owned = true
 	if !p.mayPoll(t.Context(), r, now) {
 		t.Fatal("did not poll an owned feed")
+	}
+	if _, counted := p.m.health.feeds["x"]; !counted {
+		t.Error("a feed taken over is not counted in newswatch_feeds")
 	}
 	if r.state.etag != `"e"` || r.state.failures != 1 || !r.state.notBefore.Equal(now.Add(9*time.Minute)) {
 		t.Errorf("taken over with %+v; want the other instance's validators, failures and Retry-After", r.state)
