@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts/digest"
@@ -79,7 +80,13 @@ type DigestRunner struct {
 	scheds map[string]*digest.Scheduler
 	last   map[string]time.Time // restored chain ends, by rule key
 	wakeUp chan struct{}
+	// restored is true once Run has read the chains back: from then on each rule's next
+	// period is fixed, whatever the clock says.
+	restored atomic.Bool
 }
+
+// Restored reports whether Run has read the chains of periods back (see Run).
+func (r *DigestRunner) Restored() bool { return r.restored.Load() }
 
 // NewDigestRunner returns a runner for the digest rules. ready reports whether the stories
 // projection has folded every match there is; a digest waits for it (a while) before it is
@@ -132,6 +139,7 @@ func (r *DigestRunner) Run(ctx context.Context) error {
 	if !untilRestored(ctx, r.logger, func() error { return r.restore(ctx) }) {
 		return nil
 	}
+	r.restored.Store(true)
 	for {
 		next := r.sendDue(ctx)
 		if ctx.Err() != nil {

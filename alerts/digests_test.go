@@ -43,7 +43,16 @@ func TestDigestRunnerAcrossRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.Poll = 5 * time.Millisecond
-		return background(t, r.Run)
+		b := background(t, r.Run)
+		// The chains start at the clock of the restore: move the clock only after it.
+		deadline := time.Now().Add(30 * time.Second)
+		for !r.Restored() {
+			if time.Now().After(deadline) {
+				t.Fatal("digest runner never restored its chains")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return b
 	}
 	w := words{rngFor(3)}
 	b := start()

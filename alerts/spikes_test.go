@@ -92,7 +92,7 @@ func storedKind(t *testing.T, c *events.Conn, kind string) []notify.Alert {
 
 func waitKind(t *testing.T, c *events.Conn, kind string, n int) []notify.Alert {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		got := storedKind(t, c, kind)
 		if len(got) >= n || time.Now().After(deadline) {
