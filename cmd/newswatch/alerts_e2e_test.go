@@ -293,6 +293,11 @@ func TestReloadReceivers(t *testing.T) {
 	}
 	r := startApp(t, withNotify(hook("ops", first.srv.URL)))
 	first.waitFor(t, 1)
+	// Reload only once the delivery is acknowledged: one cut short by the reload is handed back
+	// and delivered again (at least once, same Idempotency-Key), to ops' new endpoint.
+	waitFor(t, "ops' first delivery to be acknowledged", func() bool {
+		return r.metric(t, "newswatch_alert_deliveries_total", map[string]string{"receiver": "ops", "result": "delivered"}) >= 1
+	})
 
 	// ops moves to the second endpoint; audit joins on the first.
 	if err := r.app.Reload(withNotify(hook("ops", second.srv.URL) + hook("audit", first.srv.URL))); err != nil {
