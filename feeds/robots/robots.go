@@ -134,14 +134,16 @@ func (c *Checker) entry(ctx context.Context, u *url.URL) (*entry, error) {
 		}
 	}
 	if !ok {
-		c.evict()
+		if _, stale := c.hosts[key]; !stale {
+			c.evict()
+		}
 		e = &entry{ready: make(chan struct{})}
 		c.hosts[key] = e
 	}
 	c.mu.Unlock()
 
 	if !ok {
-		c.load(ctx, e, key+"/robots.txt")
+		c.load(ctx, e, key)
 	}
 	select {
 	case <-e.ready:
@@ -151,10 +153,10 @@ func (c *Checker) entry(ctx context.Context, u *url.URL) (*entry, error) {
 	}
 }
 
-// load fetches and parses one robots.txt into e and marks it ready.
-func (c *Checker) load(ctx context.Context, e *entry, robotsURL string) {
+// load fetches and parses the robots.txt of site (scheme://host) into e and marks it ready.
+func (c *Checker) load(ctx context.Context, e *entry, site string) {
 	defer close(e.ready)
-	resp, err := c.f.Fetch(ctx, fetch.Request{URL: robotsURL})
+	resp, err := c.f.Fetch(ctx, fetch.Request{URL: site + "/robots.txt"})
 	status := 0
 	if err == nil {
 		status = resp.StatusCode
@@ -178,7 +180,12 @@ func (c *Checker) load(ctx context.Context, e *entry, robotsURL string) {
 		e.err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		ttl = c.cfg.FailureTTL
 		if ctx.Err() != nil {
-			ttl = 0 // our own cancellation says nothing about the site
+			// Our own cancellation says nothing about the site: forget the answer.
+			c.mu.Lock()
+			if c.hosts[site] == e {
+				delete(c.hosts, site)
+			}
+			c.mu.Unlock()
 		}
 	}
 	e.expires = c.cfg.Now().Add(ttl)

@@ -1,6 +1,7 @@
 package robots
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -211,5 +212,19 @@ func TestRejectsNonHTTP(t *testing.T) {
 	c := New(testFetcher(), Config{Agent: "newswatch"})
 	if _, err := c.Allowed(t.Context(), "file:///etc/passwd"); err == nil || errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err %v, want a non-http error", err)
+	}
+}
+
+func TestCancelledFetchIsNotCached(t *testing.T) {
+	s := newSite(t, 200, rules)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := New(testFetcher(), Config{Agent: "newswatch", Now: func() time.Time { return now }})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if ok, err := c.Allowed(ctx, s.srv.URL+"/news/a"); ok || err == nil {
+		t.Fatalf("Allowed with a cancelled context = %v, %v; want an error", ok, err)
+	}
+	if ok, err := c.Allowed(t.Context(), s.srv.URL+"/news/a"); !ok || err != nil {
+		t.Fatalf("Allowed after the cancelled attempt = %v, %v; want true (not the cached failure)", ok, err)
 	}
 }
