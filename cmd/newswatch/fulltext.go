@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds/fetch"
 	"github.com/newswatch/newswatch/feeds/fulltext"
+	"github.com/newswatch/newswatch/feeds/robots"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
@@ -20,10 +22,12 @@ const fullTextMaxAge = 48 * time.Hour
 
 // fullTexter is the handler of the "fulltext" processor: for each new article of a full_text
 // feed it fetches the article's page through the poller's fetcher (SSRF guard, per-host limit,
-// timeout, size cap) and, when the page's main text is longer than what the feed carried,
-// appends a full-text event (events.FullTextMessage). The matcher reads those too.
+// timeout, size cap), unless the site's robots.txt forbids it, and, when the page's main text is
+// longer than what the feed carried, appends a full-text event (events.FullTextMessage). The
+// matcher reads those too.
 type fullTexter struct {
 	fetcher *fetch.Fetcher
+	robots  *robots.Checker
 	feeds   atomic.Pointer[map[string]bool]
 	now     func() time.Time
 	log     *slog.Logger
@@ -32,12 +36,13 @@ type fullTexter struct {
 
 func newFullTexter(f *fetch.Fetcher, reg prometheus.Registerer, now func() time.Time, log *slog.Logger) *fullTexter {
 	ft := &fullTexter{fetcher: f, now: now, log: log.With("component", "fulltext"),
+		robots: robots.New(f, robots.Config{Agent: robots.ProductToken(f.UserAgent()), Now: now}),
 		results: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_fulltext_extractions_total",
-			Help: "Article pages fetched for full_text feeds, by result: extracted, not_longer, no_text, fetch_error, too_old.",
+			Help: "Article pages fetched for full_text feeds, by result: extracted, not_longer, no_text, fetch_error, too_old, robots_disallowed, robots_unavailable.",
 		}, []string{"result"}),
 	}
-	for _, r := range []string{"extracted", "not_longer", "no_text", "fetch_error", "too_old"} {
+	for _, r := range []string{"extracted", "not_longer", "no_text", "fetch_error", "too_old", "robots_disallowed", "robots_unavailable"} {
 		ft.results.WithLabelValues(r)
 	}
 	ft.setFeeds(map[string]bool{})
@@ -64,6 +69,9 @@ func (ft *fullTexter) Handle(data []byte, _ uint64) ([]events.Outgoing, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	log := ft.log.With("feed", a.FeedID, "article", a.ID)
+	if !ft.robotsAllow(ctx, a.URL, log) {
+		return nil, nil
+	}
 	resp, err := ft.fetcher.Fetch(ctx, fetch.Request{URL: a.URL})
 	if err != nil {
 		ft.results.WithLabelValues("fetch_error").Inc()
@@ -87,4 +95,23 @@ func (ft *fullTexter) Handle(data []byte, _ uint64) ([]events.Outgoing, error) {
 	}
 	ft.results.WithLabelValues("extracted").Inc()
 	return []events.Outgoing{out}, nil
+}
+
+// robotsAllow reports whether the site's robots.txt lets the page be fetched, counting and
+// logging a page that is not. An unreadable robots.txt (5xx, network error) keeps the page
+// unfetched; with one attempt per article, that article is matched on the feed's text.
+func (ft *fullTexter) robotsAllow(ctx context.Context, pageURL string, log *slog.Logger) bool {
+	ok, err := ft.robots.Allowed(ctx, pageURL)
+	switch {
+	case errors.Is(err, robots.ErrUnavailable):
+		ft.results.WithLabelValues("robots_unavailable").Inc()
+		log.Info("article page not fetched: the site's robots.txt is unavailable", "error", err)
+	case err != nil:
+		ft.results.WithLabelValues("fetch_error").Inc()
+		log.Warn("article page not fetched; matching uses the feed's text", "error", err)
+	case !ok:
+		ft.results.WithLabelValues("robots_disallowed").Inc()
+		log.Debug("article page not fetched: disallowed by the site's robots.txt")
+	}
+	return ok && err == nil
 }

@@ -169,6 +169,9 @@ func New(cfg Config) *Fetcher {
 	}
 }
 
+// UserAgent returns the User-Agent header sent with every request.
+func (f *Fetcher) UserAgent() string { return f.cfg.UserAgent }
+
 // CloseIdleConnections closes idle keep-alive connections; call it on
 // shutdown.
 func (f *Fetcher) CloseIdleConnections() { f.client.CloseIdleConnections() }
