@@ -118,6 +118,18 @@ func (s *Silences) Active() []Silence {
 	return out
 }
 
+// SetAPI replaces the API-defined silences with list (another instance changed the stored
+// set), keeping the config-defined ones.
+func (s *Silences) SetAPI(list []Silence) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = slices.DeleteFunc(s.list, func(x Silence) bool { return !x.FromConfig })
+	for _, x := range list {
+		x.FromConfig = false
+		s.list = append(s.list, x)
+	}
+}
+
 // Restore puts back a silence stored earlier, keeping its id.
 func (s *Silences) Restore(x Silence) {
 	s.mu.Lock()

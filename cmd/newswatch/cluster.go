@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"time"
 
+	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/cluster"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/feeds"
@@ -93,6 +96,37 @@ func (a *App) runCluster(ctx context.Context, goFn func(func() error)) {
 			return nil
 		})
 	})
+	goFn(func() error { a.followSilences(ctx, silenceFollowInterval); return nil })
+}
+
+// silenceFollowInterval is how often an instance of a cluster reads the stored silences.
+const silenceFollowInterval = 2 * time.Second
+
+// followSilences keeps this instance's silences equal to the stored set, so a silence made or
+// expired through any instance's API holds on the instance running the alert roles within
+// a few seconds. One small KV read per interval.
+func (a *App) followSilences(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last []byte
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		data, err := a.conn.GetState(ctx, silenceStateKey)
+		if err != nil || bytes.Equal(data, last) {
+			continue
+		}
+		var list []alerts.Silence
+		if err := json.Unmarshal(data, &list); err != nil && data != nil {
+			a.log.Warn("stored silences unreadable; keeping the ones held", "error", err)
+			continue
+		}
+		last = data
+		a.silences.SetAPI(list)
+	}
 }
 
 // joined waits (a little) for the first member list, so the first polls know their owners.
