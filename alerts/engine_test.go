@@ -169,22 +169,7 @@ func notifyAlert(topic string, at time.Time) notify.Alert {
 
 // projIndex is a real stories projection as the engine's story index: each match is folded
 // into it before the engine sees it, as the daemon's stories projector does.
-type projIndex struct{ p *stories.Projection }
-
-func (x projIndex) StoryOf(topic, articleID string, _ uint64) string {
-	id, _ := x.p.StoryID(topic, articleID)
-	return id
-}
-
-func (x projIndex) IsCopy(topic, articleID string) bool {
-	m, _ := x.p.Membership(topic, articleID)
-	return m.Copy
-}
-
-func (x projIndex) JoinSimilarity(topic, articleID string) (float64, bool) {
-	m, ok := x.p.Membership(topic, articleID)
-	return m.Similarity, ok && m.Matched != ""
-}
+type projIndex struct{ *stories.Projection }
 
 func (x projIndex) observe(t *testing.T, e *Engine, m events.Match, seq uint64, now time.Time) (Suppression, bool) {
 	t.Helper()
@@ -192,7 +177,7 @@ func (x projIndex) observe(t *testing.T, e *Engine, m events.Match, seq uint64, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := x.p.Apply(out.Data, seq); err != nil {
+	if err := x.Apply(out.Data, seq); err != nil {
 		t.Fatal(err)
 	}
 	return e.Observe(m, seq, now)
@@ -222,7 +207,7 @@ func TestOneAlertPerStoryWithRewrites(t *testing.T) {
 		t.Fatalf("a report and its rewrite: %+v", due)
 	}
 	art := due[0].Alert.Articles[0]
-	if want, _ := x.p.StoryID("k", "w1"); art.Story == "" || art.Story != want || len(art.Copies) != 1 || art.Copies[0].ID != "r1" {
+	if want, _ := x.StoryID("k", "w1"); art.Story == "" || art.Story != want || len(art.Copies) != 1 || art.Copies[0].ID != "r1" {
 		t.Errorf("alerted article %+v (story of w1 %q)", art, want)
 	}
 	// A later rewrite of the alerted story does not fire; another event does.

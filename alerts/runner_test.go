@@ -103,17 +103,7 @@ func waitAlerts(t *testing.T, c *events.Conn, n int) []notify.Alert {
 // folded is a stories projection as the engine's story index, folding each match before it
 // is published: by the time the engine sees a match, the projection has it, as the daemon's
 // runner waits for its stories projector to.
-type folded struct{ p *stories.Projection }
-
-func (f folded) StoryOf(topic, articleID string, _ uint64) string {
-	id, _ := f.p.StoryID(topic, articleID)
-	return id
-}
-
-func (f folded) IsCopy(topic, articleID string) bool {
-	m, _ := f.p.Membership(topic, articleID)
-	return m.Copy
-}
+type folded struct{ *stories.Projection }
 
 func (f folded) publish(t *testing.T, c *events.Conn, ms ...events.Match) {
 	t.Helper()
@@ -122,7 +112,7 @@ func (f folded) publish(t *testing.T, c *events.Conn, ms ...events.Match) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.p.Apply(out.Data, 0); err != nil {
+		if err := f.Apply(out.Data, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

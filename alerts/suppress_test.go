@@ -95,11 +95,11 @@ func TestFoldedByTheStoryModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := x.p.Apply(out.Data, 2); err != nil {
+	if err := x.Apply(out.Data, 2); err != nil {
 		t.Fatal(err)
 	}
 	s, ok := e.Observe(rewrite, 2, later)
-	sid, _ := x.p.StoryID("k", "w1")
+	sid, _ := x.StoryID("k", "w1")
 	if !ok || s.Reason != ReasonFolded || s.FoldedInto != "w1" || s.FoldedBy != FoldedSameStory || sid == "" || s.Story != sid {
 		t.Errorf("rewrite of an alerted story: %+v, %v (story of w1 %q)", s, ok, sid)
 	}

@@ -75,9 +75,9 @@ func topicNames(cfg *config.Config) map[string]string {
 // in. There is no other rule to fall back on: while the projection is behind (rebuilding
 // from the stream, say), alerts wait, and a warning says so.
 type storyIndex struct {
-	p    *stories.Projection
-	proj *events.Projector
-	log  *slog.Logger
+	*stories.Projection // StoryOf, IsCopy, JoinSimilarity
+	proj                *events.Projector
+	log                 *slog.Logger
 }
 
 // storyWaitWarn is how often a wait for the stories projection is reported.
@@ -94,23 +94,6 @@ func (x *storyIndex) WaitFolded(ctx context.Context, seq uint64) error {
 			"stream_seq", seq, "applied", x.proj.Applied(), "waited", time.Since(start).Round(time.Second).String())
 	}
 	return nil
-}
-
-func (x *storyIndex) StoryOf(topic, articleID string, _ uint64) string {
-	id, _ := x.p.StoryID(topic, articleID)
-	return id
-}
-
-// IsCopy implements alerts.CopyIndex.
-func (x *storyIndex) IsCopy(topic, articleID string) bool {
-	m, _ := x.p.Membership(topic, articleID)
-	return m.Copy
-}
-
-// JoinSimilarity implements alerts.JoinIndex.
-func (x *storyIndex) JoinSimilarity(topic, articleID string) (float64, bool) {
-	m, ok := x.p.Membership(topic, articleID)
-	return m.Similarity, ok && m.Matched != ""
 }
 
 func configSilences(cfg *config.Config) []alerts.Silence {

@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		a.conn.NewProjector(a.alertLog, events.AlertStream, []string{events.AlertSubjectPrefix + "*"}, a.log),
 	}
 	a.alertRun = alerts.NewRunner(a.conn, rulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now)
-	a.alertRun.UseStories(&storyIndex{p: a.stories, proj: storiesProj, log: a.log.With("component", "alerts")})
+	a.alertRun.UseStories(&storyIndex{Projection: a.stories, proj: storiesProj, log: a.log.With("component", "alerts")})
 	if a.spikeRun, err = alerts.NewSpikeRunner(a.conn, spikeRulesFrom(cfg), a.silences, alertMetrics, a.log, deps.Now); err != nil {
 		return nil, err
 	}

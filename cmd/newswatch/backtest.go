@@ -39,20 +39,6 @@ type backtest struct {
 	fired     []notify.Alert
 }
 
-// backtestStories is the backtest's stories projection as the engine's story index: it is
-// fed each match before the engine, so it has always folded it.
-type backtestStories struct{ p *stories.Projection }
-
-func (x backtestStories) StoryOf(topic, articleID string, _ uint64) string {
-	id, _ := x.p.StoryID(topic, articleID)
-	return id
-}
-
-func (x backtestStories) IsCopy(topic, articleID string) bool {
-	m, _ := x.p.Membership(topic, articleID)
-	return m.Copy
-}
-
 func newBacktest(cfg *config.Config) (*backtest, error) {
 	rules, spikeRules, digestRules := rulesFrom(cfg), spikeRulesFrom(cfg), digestRulesFrom(cfg)
 	if len(rules)+len(digestRules) == 0 && !slices.ContainsFunc(spikeRules, func(r spike.Rule) bool { return !r.LearnOnly }) {
@@ -61,7 +47,7 @@ func newBacktest(cfg *config.Config) (*backtest, error) {
 	b := &backtest{stories: stories.New(), digests: digestRules}
 	b.silences = alerts.NewSilences(configSilences(cfg), time.Now)
 	b.engine = alerts.NewEngine(rules, b.silences)
-	b.engine.UseStories(backtestStories{b.stories})
+	b.engine.UseStories(b.stories) // folded before the engine sees each match
 	var err error
 	if b.det, err = spike.NewDetector(spikeRules); err != nil {
 		return nil, err
