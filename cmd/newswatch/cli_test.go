@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -184,5 +185,13 @@ notify:
 		if strings.Contains(stdout+stderr, s) {
 			t.Errorf("output shows secret %q:\n%s%s", s, stdout, stderr)
 		}
+	}
+}
+
+func TestPprofOnlyOnLoopback(t *testing.T) {
+	t.Setenv(pprofEnv, "0.0.0.0:0")
+	var out, errb bytes.Buffer
+	if code := runMain(context.Background(), []string{"run"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "loopback") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }

@@ -191,6 +191,10 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := startPprof(ctx, log); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
 	app, err := New(ctx, cfg, Deps{Logger: log, Registry: prometheus.NewRegistry(), Version: buildVersion()})
 	if err != nil {
 		log.Error("cannot start", "error", err)
