@@ -55,7 +55,8 @@ type Conn struct {
 	lock     *os.File
 	log      *slog.Logger
 	closing  atomic.Bool
-	writes   writeHealth // store-full state of the last write (storefull.go)
+	writes   writeHealth   // store-full state of the last write (storefull.go)
+	stalls   atomic.Uint64 // consumers found stalled and recreated (tail.go)
 }
 
 // Connect starts the embedded server (when cfg.URL is empty) and connects to JetStream.

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -16,42 +15,26 @@ import (
 // with no event, tick is called. It returns when ctx ends (nil) or the consumer fails.
 func (c *Conn) Follow(ctx context.Context, stream string, subjects []string, after uint64,
 	fn func(data []byte, seq, pending uint64), tick func(), wake func() time.Time) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
-	if after > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
-	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	cons, err := c.JS.OrderedConsumer(cctx, stream, cfg)
-	cancel()
+	t, err := c.openTail(ctx, stream, subjects, after)
 	if err != nil {
 		return fmt.Errorf("follow %s: %w", stream, err)
 	}
-	it, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("follow %s: %w", stream, err)
-	}
-	defer it.Stop()
+	defer t.stop()
 	for {
 		wait := 5 * time.Second
-		if t := wake(); !t.IsZero() {
-			wait = max(time.Until(t), time.Millisecond)
+		if at := wake(); !at.IsZero() {
+			wait = max(time.Until(at), time.Millisecond)
 		}
-		nctx, cancel := context.WithTimeout(ctx, wait)
-		msg, err := it.Next(jetstream.NextContext(nctx))
-		cancel()
+		msg, meta, err := t.next(ctx, wait)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+		if errors.Is(err, context.DeadlineExceeded) {
 			tick()
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("follow %s: %w", stream, err)
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			continue
 		}
 		fn(msg.Data(), meta.Sequence.Stream, meta.NumPending)
 	}

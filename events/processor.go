@@ -143,36 +143,23 @@ func (p *Processor) resumePoint(ctx context.Context, kv jetstream.KeyValue) (uin
 }
 
 func (p *Processor) follow(ctx context.Context, kv jetstream.KeyValue) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: p.cfg.InSubjects, DeliverPolicy: jetstream.DeliverAllPolicy}
-	if seq := p.done.Load(); seq > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, seq+1
-	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	cons, err := p.conn.JS.OrderedConsumer(cctx, p.cfg.In, cfg)
-	cancel()
+	t, err := p.conn.openTail(ctx, p.cfg.In, p.cfg.InSubjects, p.done.Load())
 	if err != nil {
 		return err
 	}
-	if info := cons.CachedInfo(); info != nil {
-		p.pending.Store(info.NumPending)
-		p.caught.Store(info.NumPending == 0)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		return err
-	}
-	defer it.Stop()
+	defer t.stop()
+	p.pending.Store(t.pending)
+	p.caught.Store(t.pending == 0)
 	var out []*nats.Msg
 	var last uint64
 	lastCheckpoint := time.Now()
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		msg, meta, err := t.next(ctx, time.Second)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			continue
+		}
 		if err != nil {
 			return err
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			continue
 		}
 		last = meta.Sequence.Stream
 		out = append(out, p.derive(msg.Data(), last)...)

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -270,26 +269,13 @@ func (p *Projector) switchTo(ctx context.Context, kv jetstream.KeyValue, next sn
 }
 
 func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: p.subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
-	if seq := p.applied.Load(); seq > 0 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = seq + 1
-	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	cons, err := p.conn.JS.OrderedConsumer(cctx, p.stream, cfg)
-	cancel()
+	t, err := p.conn.openTail(ctx, p.stream, p.subjects, p.applied.Load())
 	if err != nil {
 		return err
 	}
-	if info := cons.CachedInfo(); info != nil {
-		p.pending.Store(info.NumPending)
-		p.caughtUp.Store(info.NumPending == 0)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		return err
-	}
-	defer it.Stop()
+	defer t.stop()
+	p.pending.Store(t.pending)
+	p.caughtUp.Store(t.pending == 0)
 	lastSave := time.Now()
 	for {
 		// Wake up after a quiet second to save what a burst of live events left unsaved.
@@ -301,13 +287,11 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 			}
 		default:
 		}
-		nctx, cancel := context.WithTimeout(ctx, time.Second)
-		msg, err := it.Next(jetstream.NextContext(nctx))
-		cancel()
+		msg, meta, err := t.next(ctx, time.Second)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+		if errors.Is(err, context.DeadlineExceeded) {
 			p.save(ctx, kv)
 			lastSave = time.Now()
 			continue
@@ -315,10 +299,6 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		if err != nil {
 			p.save(context.WithoutCancel(ctx), kv)
 			return err
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			continue
 		}
 		p.apply(msg.Data(), meta.Sequence.Stream)
 		p.pending.Store(meta.NumPending)

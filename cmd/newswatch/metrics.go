@@ -57,6 +57,10 @@ type streamCollector struct {
 }
 
 func (m *appMetrics) registerStreams(c *events.Conn) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "newswatch_consumer_stalls_total",
+		Help: "Stream consumers (projections, processors, alert runners) found quiet with events left to deliver, and recreated.",
+	}, func() float64 { return float64(c.ConsumerStalls()) }))
 	m.reg.MustRegister(&streamCollector{
 		conn:  c,
 		msgs:  prometheus.NewDesc("newswatch_stream_messages", "Messages stored in a JetStream stream.", []string{"stream"}, nil),
