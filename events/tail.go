@@ -14,7 +14,7 @@ import (
 // has not delivered before it is taken for stalled and recreated. Seen on a 3-node cluster: a
 // consumer that reported events pending and then delivered nothing more, with no error and no
 // missed heartbeat, so the client library never reset it.
-var stallAfter = 10 * time.Second
+var stallAfter = 5 * time.Second
 
 // errStalled ends a follow loop whose consumer stopped delivering; the loop's owner restarts
 // it after the last event it handled, on a new consumer.
