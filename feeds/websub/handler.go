@@ -2,7 +2,6 @@ package websub
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -145,8 +144,8 @@ func (m *Manager) push(w http.ResponseWriter, r *http.Request, feed string) {
 		http.Error(w, "no subscription", http.StatusGone)
 		return
 	}
-	secret, _ := hex.DecodeString(sub.Secret)
-	if err := Verify(secret, body, r.Header.Get("X-Hub-Signature")); err != nil {
+	// The key is the secret as sent in hub.secret: its characters, not the bytes they encode.
+	if err := Verify([]byte(sub.Secret), body, r.Header.Get("X-Hub-Signature")); err != nil {
 		result := PushBadSignature
 		if errors.Is(err, ErrNoSignature) {
 			result = PushNoSignature

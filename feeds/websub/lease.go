@@ -21,7 +21,8 @@ type Subscription struct {
 	Feed  string `json:"feed"`
 	Topic string `json:"topic"`
 	Hub   string `json:"hub"`
-	// Secret is the hex HMAC key the hub signs pushes with: random per subscription, kept
+	// Secret is the HMAC key the hub signs pushes with (64 hex digits, used as they are, the
+	// way hub.secret sends them): random per subscription, kept
 	// across renewals, new when the topic or hub changes or the lease expired.
 	Secret string `json:"secret"`
 	State  State  `json:"state"`

@@ -226,7 +226,8 @@ func (m *Manager) Subscription(feed string) (Subscription, bool) {
 	return Subscription{}, false
 }
 
-// remember caches a feed's stored subscription and tells the poller whether it is pushed.
+// remember caches a feed's stored subscription, tells the poller whether it is pushed, and
+// wakes the loop: the next step may have moved (a verification sets the lease's renewal).
 func (m *Manager) remember(feed string, sub *Subscription) {
 	m.mu.Lock()
 	e := m.feeds[feed]
@@ -234,6 +235,7 @@ func (m *Manager) remember(feed string, sub *Subscription) {
 		e.sub = sub
 	}
 	m.mu.Unlock()
+	m.signal()
 	if e != nil && m.o.Pushed != nil {
 		var until time.Time
 		if sub.Active(m.now()) {
