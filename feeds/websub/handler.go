@@ -121,6 +121,8 @@ func (m *Manager) push(w http.ResponseWriter, r *http.Request, feed string) {
 		http.Error(w, "too many pushes at once; retry", http.StatusServiceUnavailable)
 		return
 	}
+	// A slow body must not hold a slot for long: the whole push gets PushTimeout to arrive.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(m.o.PushTimeout)) // wall clock: a network deadline
 	body, err := io.ReadAll(io.LimitReader(r.Body, m.o.MaxBodyBytes+1))
 	if err != nil {
 		http.Error(w, "body not read", http.StatusBadRequest)

@@ -67,7 +67,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// PushTimeout bounds the storing of one push (default 30s).
 	PushTimeout time.Duration
-	// MaxPushes caps pushes being verified and stored at once; more get 503 (default 8).
+	// MaxPushes caps pushes being read, verified and stored at once; more get 503 (default 4).
+	// Bodies being read and checked hold up to MaxPushes × MaxBodyBytes beside the ingest
+	// pipeline's budget, which takes them once they enter it.
 	MaxPushes int
 	Store     Store
 	Hub       Hub
@@ -101,7 +103,13 @@ const idleCheck = time.Minute
 type entry struct {
 	links Links
 	sub   *Subscription // nil: none stored
+	// holdUntil pauses the feed's steps after one that could not read or write the store, so
+	// a store that is down is not asked again in a busy loop.
+	holdUntil time.Time
 }
+
+// storeHold is how long a feed's steps pause after the store failed them.
+const storeHold = 10 * time.Second
 
 // Manager subscribes the polled feeds that announce a hub, renews their leases and serves the
 // callback (Handler). Safe for concurrent use; bounded by the number of polled feeds.
@@ -136,7 +144,7 @@ func New(o Options) (*Manager, error) {
 		o.PushTimeout = 30 * time.Second
 	}
 	if o.MaxPushes <= 0 {
-		o.MaxPushes = 8
+		o.MaxPushes = 4
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -307,6 +315,9 @@ func (m *Manager) round(ctx context.Context) time.Time {
 			continue
 		}
 		st := Plan(e.sub, e.links, now, m.policy)
+		if st.Kind != None && e.holdUntil.After(st.At) {
+			st.At = e.holdUntil
+		}
 		switch {
 		case st.Kind == None:
 		case st.Due(now) && len(due) < maxStepsPerRound:
@@ -338,6 +349,7 @@ func (m *Manager) step(ctx context.Context, feed string) {
 	stored, rev, err := m.o.Store.Get(ctx, feed)
 	if err != nil {
 		m.log.Warn("subscription not read", "feed", feed, "error", err)
+		m.hold(feed)
 		return
 	}
 	m.mu.Lock()
@@ -361,6 +373,7 @@ func (m *Manager) step(ctx context.Context, feed string) {
 		if !errors.Is(err, ErrConflict) {
 			m.log.Warn("subscription request not stored; not sent", "feed", feed, "error", err)
 		}
+		m.hold(feed) // a conflict: the next round reads the newer copy
 		return
 	}
 	m.remember(feed, &sub)
@@ -378,6 +391,15 @@ func (m *Manager) step(ctx context.Context, feed string) {
 		err = fmt.Errorf("hub answered %d: %s", resp.StatusCode, strings.TrimSpace(resp.Body))
 	}
 	m.fail(ctx, feed, fmt.Sprintf("subscribe at %s: %v", sub.Hub, err))
+}
+
+// hold pauses a feed's steps for storeHold.
+func (m *Manager) hold(feed string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.feeds[feed]; e != nil {
+		e.holdUntil = m.now().Add(storeHold)
+	}
 }
 
 // request builds the subscription a step asks for.
