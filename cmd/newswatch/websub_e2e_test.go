@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,6 +218,23 @@ websub: {callback_base_url: "%s/", fallback_interval: 1h}
 		t.Errorf("a repeated push stored the article %d times", n)
 	}
 
+	// More pushes, one new item each: each is in the stream when its answer comes.
+	var took []time.Duration
+	for i := range 20 {
+		title := fmt.Sprintf("Pushed story %d", i)
+		body := []byte(hubRSS(hub.srv.URL+"/", topic, item{title, fmt.Sprintf("https://news.example/pushed/%d", i), "More."}))
+		began := time.Now()
+		if code := hub.publish(t, topic, body, func(s []byte) string { return websub.Sign("sha256", s, body) }); code != http.StatusNoContent {
+			t.Fatalf("push %d answered %d", i, code)
+		}
+		took = append(took, time.Since(began))
+		if n := titled(r, t, title); n != 1 {
+			t.Fatalf("push %d stored %d times", i, n)
+		}
+	}
+	slices.Sort(took)
+	t.Logf("20 pushes, push to stored and answered: median %s, max %s", took[len(took)/2], took[len(took)-1])
+
 	// Bad and missing signatures: refused, counted, not stored.
 	forged := []byte(hubRSS(hub.srv.URL+"/", topic, item{"Forged story", "https://evil.example/forged", "Not from the hub."}))
 	if code := hub.publish(t, topic, forged, func([]byte) string { return websub.Sign("sha256", []byte("guess"), forged) }); code != http.StatusForbidden {
@@ -234,8 +252,8 @@ websub: {callback_base_url: "%s/", fallback_interval: 1h}
 	if got := r.metric(t, "newswatch_websub_pushes_total", map[string]string{"result": "no_signature"}); got != 1 {
 		t.Errorf("pushes{no_signature} = %v, want 1", got)
 	}
-	if got := r.metric(t, "newswatch_websub_pushes_total", map[string]string{"result": "ok"}); got != 2 {
-		t.Errorf("pushes{ok} = %v, want 2", got)
+	if got := r.metric(t, "newswatch_websub_pushes_total", map[string]string{"result": "ok"}); got != 22 {
+		t.Errorf("pushes{ok} = %v, want 22", got)
 	}
 	if n := titled(r, t, "Forged story"); n != 0 {
 		t.Errorf("a forged push was stored")
