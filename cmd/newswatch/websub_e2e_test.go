@@ -116,18 +116,20 @@ func (h *testHub) publish(t *testing.T, topic string, body []byte, sign func(sec
 	return resp.StatusCode
 }
 
-// publicProxy stands for the reverse proxy that makes the daemon reachable at the callback
-// base URL; requests wait until it knows the daemon's address.
+// publicProxy stands for the reverse proxy (or load balancer) that makes the daemon
+// reachable at the callback base URL; requests wait until it knows the daemon's address.
 type publicProxy struct {
 	srv    *httptest.Server
-	target atomic.Value // string host:port, "" while the daemon restarts
+	target atomic.Value // string host:port[,host:port...] taken in turn; "" while the daemon restarts
+	turn   atomic.Int64
 }
 
 func newPublicProxy(t *testing.T) *publicProxy {
 	p := &publicProxy{}
 	p.target.Store("")
 	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.Out.URL.Scheme, r.Out.URL.Host = "http", p.target.Load().(string)
+		targets := strings.Split(p.target.Load().(string), ",")
+		r.Out.URL.Scheme, r.Out.URL.Host = "http", targets[int(p.turn.Add(1))%len(targets)]
 	}}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deadline := time.Now().Add(20 * time.Second)

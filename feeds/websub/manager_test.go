@@ -219,3 +219,30 @@ func TestCallbackRefusals(t *testing.T) {
 		t.Errorf("push for a feed without a subscription: %d, want 410", rec.Code)
 	}
 }
+
+// Only the feeds this instance owns are subscribed (cluster mode).
+func TestManagerSubscribesOwnedFeedsOnly(t *testing.T) {
+	var topics sync.Map
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		topics.Store(r.PostForm.Get("hub.topic"), true)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(hub.Close)
+	store := newMemStore()
+	m, _ := testManager(t, store, time.Now)
+	m.o.Owns = func(feed string) bool { return feed == "mine" }
+	m.SetFeeds([]string{"mine", "theirs"})
+	for _, id := range []string{"mine", "theirs"} {
+		m.Observe(id, Links{Hub: hub.URL + "/", Self: "https://news.example/" + id})
+	}
+	m.round(t.Context())
+	_, mine := topics.Load("https://news.example/mine")
+	_, theirs := topics.Load("https://news.example/theirs")
+	if !mine || theirs {
+		t.Errorf("subscribed mine: %v, theirs: %v; want only mine", mine, theirs)
+	}
+	if got, _, _ := store.Get(t.Context(), "theirs"); got != nil {
+		t.Errorf("stored a subscription for a feed another instance owns: %+v", got)
+	}
+}
