@@ -27,7 +27,7 @@ const (
 	minLeaseSeconds     = 60
 	maxLeaseSeconds     = 365 * 24 * 3600
 	minFallbackInterval = time.Minute
-	maxFallbackInterval = 24 * time.Hour
+	maxFallbackInterval = time.Hour // feed health calls a feed stale after 2 h without a poll
 )
 
 func (v *validator) websub() {

@@ -1,6 +1,10 @@
 package websub
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestDiscover(t *testing.T) {
 	const base = "https://news.example/feed.xml"
@@ -67,4 +71,23 @@ func FuzzDiscover(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDiscover is the cost the parse stage adds to every changed document when WebSub
+// is on: a 20-item RSS document whose head announces a hub.
+func BenchmarkDiscover(b *testing.B) {
+	var doc strings.Builder
+	doc.WriteString(`<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>t</title><link>https://news.example/</link>`)
+	doc.WriteString(`<atom:link rel="hub" href="https://hub.example/"/><atom:link rel="self" href="https://news.example/feed.xml"/>`)
+	for i := range 20 {
+		fmt.Fprintf(&doc, `<item><title>Story %d</title><link>https://news.example/%d</link><description>%s</description></item>`, i, i, strings.Repeat("text ", 200))
+	}
+	doc.WriteString(`</channel></rss>`)
+	body := []byte(doc.String())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if l := Discover(body, nil, "https://news.example/feed.xml"); !l.Valid() {
+			b.Fatal(l)
+		}
+	}
 }
