@@ -272,6 +272,7 @@ func (l feedLister) List() []feedhealth.Feed {
 	origin := feedOrigins(l.a.config())
 	for i := range out {
 		out[i].Origin, out[i].Paused = origin(out[i].ID), set[i].Paused
+		out[i].Push = l.a.pushState(out[i].ID)
 	}
 	return out
 }

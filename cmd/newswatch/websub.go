@@ -14,6 +14,7 @@ import (
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds"
 	"github.com/newswatch/newswatch/feeds/websub"
+	"github.com/newswatch/newswatch/projections/feedhealth"
 )
 
 // WebSub push (docs/sources.md, "WebSub"): the poller hands every changed document to the
@@ -77,6 +78,32 @@ func (a *App) setWebSubFeeds(list []feeds.Feed) {
 		ids[i] = f.ID
 	}
 	a.websub.SetFeeds(ids)
+}
+
+// pushState is a feed's subscription for GET /api/v1/feeds (nil: none, or WebSub off).
+func (a *App) pushState(feed string) *feedhealth.Push {
+	if a.websub == nil {
+		return nil
+	}
+	sub, ok := a.websub.Subscription(feed)
+	if !ok {
+		return nil
+	}
+	state := string(sub.State)
+	switch {
+	case sub.Active(a.deps.Now()):
+		state = "active"
+	case sub.Pending():
+		state = "pending"
+	case sub.State == websub.StateActive:
+		state = "expired"
+	}
+	out := &feedhealth.Push{State: state, Hub: sub.Hub, LastError: sub.LastError}
+	if !sub.ExpiresAt.IsZero() {
+		at := sub.ExpiresAt.UTC()
+		out.ExpiresAt = &at
+	}
+	return out
 }
 
 // withWebSub routes the callback path to the manager and everything else to h.

@@ -199,6 +199,13 @@ websub: {callback_base_url: "%s/", fallback_interval: 1h}
 		return ok && s.State == websub.StateActive
 	})
 
+	if f := r.listed(t)["pushed"]; f.Push == nil || f.Push.State != "active" || f.Push.Hub != hub.srv.URL+"/" || f.Push.ExpiresAt == nil {
+		t.Errorf("GET /api/v1/feeds shows the subscription as %+v", f.Push)
+	}
+	if f := r.listed(t)["wire"]; f.Push != nil {
+		t.Errorf("a feed without a hub lists a subscription: %+v", f.Push)
+	}
+
 	// A signed push is stored as the feed's article, without a poll.
 	doc := []byte(hubRSS(hub.srv.URL+"/", topic, item{"Pushed story", "https://news.example/pushed", "From the hub."}))
 	began := time.Now()

@@ -39,8 +39,19 @@ func newMetrics(reg prometheus.Registerer, m *Manager) *metrics {
 			Help: "Subscription requests sent to hubs, by reason (new, changed, renew, expired, unverified, retry) and result (accepted, failed).",
 		}, []string{"reason", "result"}),
 	}
+	// Every series exists from the start at 0, so rate() and absent-series alerts work.
 	for _, r := range []string{PushOK, PushBadSignature, PushNoSignature, PushUnknown, PushTooLarge, PushParseError, PushStoreError, PushBusy} {
 		out.pushes.WithLabelValues(r)
+	}
+	for _, result := range []string{"accepted", "refused"} {
+		for _, mode := range []string{"subscribe", "unsubscribe", "denied", "other"} {
+			out.verifications.WithLabelValues(mode, result)
+		}
+	}
+	for _, result := range []string{"accepted", "failed"} {
+		for _, reason := range []string{"new", "changed", "renew", "expired", "unverified", "retry"} {
+			out.requests.WithLabelValues(reason, result)
+		}
 	}
 	for state, is := range map[string]func(*Subscription) bool{
 		"active":  func(s *Subscription) bool { return s.Active(m.now()) },
