@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -36,7 +36,7 @@ func (a *App) newWebSub(cfg *config.Config) error {
 	o := websub.Options{
 		CallbackBase: cfg.WebSub.CallbackBaseURL, LeaseSeconds: cfg.WebSub.LeaseSeconds,
 		MaxBodyBytes: cfg.Fetch.MaxBodyBytes, PushTimeout: cfg.Fetch.Timeout + 10*time.Second,
-		Store: subscriptionStore{a.conn}, Hub: a.fetcher, Ingest: pushIngester{a},
+		Store: subscriptionStore{a.conn, a.log.With("component", "websub")}, Hub: a.fetcher, Ingest: pushIngester{a},
 		Pushed:     func(feed string, until time.Time) { a.poller.SetPushed(feed, until) },
 		Registerer: a.deps.Registry, Logger: a.log, Now: a.deps.Now,
 	}
@@ -121,15 +121,21 @@ func (a *App) withWebSub(h http.Handler) http.Handler {
 	})
 }
 
-// subscriptionStore keeps subscriptions in the state bucket, one small key per feed.
-type subscriptionStore struct{ c *events.Conn }
+// subscriptionStore keeps subscriptions in the state bucket, one small key per feed. A value
+// that does not decode counts as no subscription (with a warning): the feed subscribes anew
+// and overwrites it, rather than being stuck on it.
+type subscriptionStore struct {
+	c   *events.Conn
+	log *slog.Logger
+}
 
 func (s subscriptionStore) List(ctx context.Context) ([]websub.Subscription, error) {
 	var out []websub.Subscription
 	err := s.c.ListSmallState(ctx, websubKeyPrefix, func(key string, data []byte) error {
 		var sub websub.Subscription
 		if err := json.Unmarshal(data, &sub); err != nil {
-			return fmt.Errorf("state.%s.%s: %w", websubKeyPrefix, key, err)
+			s.log.Warn("stored subscription unreadable; the feed subscribes anew", "key", "state."+websubKeyPrefix+"."+key, "error", err)
+			return nil
 		}
 		out = append(out, sub)
 		return nil
@@ -144,7 +150,8 @@ func (s subscriptionStore) Get(ctx context.Context, feed string) (*websub.Subscr
 	}
 	var sub websub.Subscription
 	if err := json.Unmarshal(data, &sub); err != nil {
-		return nil, 0, fmt.Errorf("state.%s.%s: %w", websubKeyPrefix, feed, err)
+		s.log.Warn("stored subscription unreadable; the feed subscribes anew", "key", "state."+websubKeyPrefix+"."+feed, "error", err)
+		return nil, rev, nil // the revision lets the next write replace it
 	}
 	return &sub, rev, nil
 }

@@ -22,7 +22,8 @@ import (
 type Store interface {
 	// List returns every stored subscription.
 	List(ctx context.Context) ([]Subscription, error)
-	// Get returns a feed's subscription and its revision; nil and 0 when there is none.
+	// Get returns a feed's subscription and its revision; nil when there is none (the
+	// revision is then 0, or that of an unreadable value, which the next Put replaces).
 	Get(ctx context.Context, feed string) (*Subscription, uint64, error)
 	// Put stores sub if the stored revision is still rev (0: there is none) and returns the
 	// new revision; ErrConflict when it changed.
@@ -102,7 +103,10 @@ const idleCheck = time.Minute
 // entry is what the manager knows of one polled feed.
 type entry struct {
 	links Links
-	sub   *Subscription // nil: none stored
+	// seen is set once a document of the feed was examined in this process: until then the
+	// stored topic and hub stand (a restart), after it zero links mean "no hub announced".
+	seen bool
+	sub  *Subscription // nil: none stored
 	// holdUntil pauses the feed's steps after one that could not read or write the store, so
 	// a store that is down is not asked again in a busy loop.
 	holdUntil time.Time
@@ -186,18 +190,18 @@ func (m *Manager) SetFeeds(ids []string) {
 }
 
 // Observe records the hub and topic a feed's document announced (the poller calls it with
-// every changed document it parses). A change wakes the loop.
+// every changed document it parses). A change wakes the loop. A document that announces no
+// hub (or no topic) stops the renewals of the feed's subscription: it lapses at the end of
+// its lease, and the feed is polled on its schedule again.
 func (m *Manager) Observe(feed string, l Links) {
 	if !l.Valid() {
-		// A feed that stops announcing a hub keeps its subscription until the lease ends;
-		// it is not renewed (Plan keeps the stored links only while nothing else is known).
-		return
+		l = Links{}
 	}
 	m.mu.Lock()
 	e := m.feeds[feed]
-	changed := e != nil && e.links != l
+	changed := e != nil && (e.links != l || !e.seen)
 	if changed {
-		e.links = l
+		e.links, e.seen = l, true
 	}
 	m.mu.Unlock()
 	if changed {
@@ -275,10 +279,20 @@ func (m *Manager) Load(ctx context.Context) error {
 	return nil
 }
 
-// Run sends the subscription requests as they fall due (Plan) until ctx ends.
+// Run sends the subscription requests as they fall due (Plan) until ctx ends. Until the
+// stored subscriptions are read it sends nothing, and tries again every 10 s.
 func (m *Manager) Run(ctx context.Context) error {
-	if err := m.Load(ctx); err != nil {
-		return err
+	for {
+		err := m.Load(ctx)
+		if err == nil {
+			break
+		}
+		m.log.Warn("subscriptions not read; WebSub requests wait", "error", err, "retry_in", storeHold.String())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(storeHold):
+		}
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -311,7 +325,7 @@ func (m *Manager) round(ctx context.Context) time.Time {
 		delete(m.gone, id)
 	}
 	for id, e := range m.feeds {
-		if m.o.Owns != nil && !m.o.Owns(id) {
+		if m.o.Owns != nil && !m.o.Owns(id) || e.seen && !e.links.Valid() {
 			continue
 		}
 		st := Plan(e.sub, e.links, now, m.policy)
@@ -359,7 +373,7 @@ func (m *Manager) step(ctx context.Context, feed string) {
 		links = e.links
 	}
 	m.mu.Unlock()
-	if e == nil {
+	if e == nil || e.seen && !links.Valid() {
 		return
 	}
 	m.remember(feed, stored)

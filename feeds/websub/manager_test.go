@@ -246,3 +246,42 @@ func TestManagerSubscribesOwnedFeedsOnly(t *testing.T) {
 		t.Errorf("stored a subscription for a feed another instance owns: %+v", got)
 	}
 }
+
+// A feed whose document stops announcing its hub is not renewed: the lease lapses. After a
+// restart, before any document is seen, the stored topic and hub are renewed.
+func TestManagerStopsRenewingWhenTheHubIsGone(t *testing.T) {
+	var requests atomic.Int32
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(hub.Close)
+	store := newMemStore()
+	clk := &clock{now: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
+	sub := Subscription{Feed: "f", Topic: "https://news.example/feed", Hub: hub.URL + "/", Secret: "s", State: StateActive,
+		RequestedAt: clk.Now(), VerifiedAt: clk.Now(), LeaseSeconds: 1000, ExpiresAt: clk.Now().Add(1000 * time.Second)}
+	_, _ = store.Put(t.Context(), sub, 0)
+
+	m, _ := testManager(t, store, clk.Now)
+	m.SetFeeds([]string{"f"})
+	if err := m.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(900 * time.Second)
+	m.round(t.Context())
+	if requests.Load() != 1 {
+		t.Fatalf("after a restart the stored subscription was not renewed (%d requests)", requests.Load())
+	}
+
+	m2, _ := testManager(t, store, clk.Now)
+	m2.SetFeeds([]string{"f"})
+	if err := m2.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	m2.Observe("f", Links{Hub: hub.URL + "/"}) // a hub but no self link: not a WebSub feed
+	clk.Add(2000 * time.Second)
+	m2.round(t.Context())
+	if requests.Load() != 1 {
+		t.Errorf("a feed that no longer announces its hub was subscribed again (%d requests)", requests.Load())
+	}
+}
