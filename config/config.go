@@ -45,6 +45,7 @@ type Config struct {
 	// Silences suppress a topic's alerts until a time.
 	Silences []Silence `yaml:"silences"`
 	Cluster  Cluster   `yaml:"cluster"`
+	WebSub   WebSub    `yaml:"websub"`
 
 	file string              // file the config was parsed from
 	pos  map[string]position // config path → position of its value

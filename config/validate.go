@@ -42,6 +42,7 @@ func (c *Config) validate(tainted map[string]bool) Errors {
 	v.notify()
 	v.silences()
 	v.cluster()
+	v.websub()
 	return v.errs
 }
 

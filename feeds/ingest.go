@@ -22,6 +22,13 @@ func (p *Poller) process(ctx context.Context, j *job) {
 		j.resp.Body = nil // the body's bytes go back to the budget below
 		j.hold.Advance(stageCommit)
 	}()
+	if j.push {
+		p.processPush(ctx, j)
+		return
+	}
+	if p.onDocument != nil {
+		p.onDocument(st.ID, body, j.resp.Links, firstNonEmpty(j.resp.FinalURL, st.URL))
+	}
 	// The validators advance (in settle) only once the poll's articles are stored.
 	j.poll.ETag, j.poll.LastModified = j.resp.ETag, j.resp.LastModified
 	j.bodyHash = p.hasher.Sum(body)

@@ -39,6 +39,8 @@ type job struct {
 	oversize int
 	// done ends a scheduled poll: it clears the feed's running flag.
 	done func()
+	// push marks pushed content (push.go): no poll event, no feed state.
+	push bool
 }
 
 // dueQueue holds the feeds whose poll is due, at most once each (the running flag), so its

@@ -112,6 +112,10 @@ func (p *Poller) commitGroup(ctx context.Context, group []*job) {
 	}
 	polls := make([]events.Poll, 0, len(group))
 	for _, j := range group {
+		if j.push {
+			p.settlePush(j)
+			continue
+		}
 		if ctx.Err() != nil && j.poll.Failed() {
 			// Cancelled by shutdown: not the feed's fault, nothing to record.
 			continue

@@ -116,8 +116,10 @@ func (p *Poller) SetFeeds(ctx context.Context, list []Feed) error {
 		if old.timer.Stop() {
 			p.endScheduled(old) // its poll was still waiting out its jitter
 		}
-		if _, kept := next[id]; !kept {
+		if nr, kept := next[id]; !kept {
 			p.m.forget(id)
+		} else {
+			nr.pushedUntil.Store(old.pushedUntil.Load()) // the subscription follows the feed
 		}
 	}
 	for id, r := range fresh {

@@ -47,6 +47,12 @@ type Options struct {
 	// instance in the poll events.
 	Owns     OwnsFunc
 	Instance string
+	// OnDocument, when set, is called by the parse stage with every changed document a poll
+	// fetched, its Link headers and the URL that served it (WebSub hub discovery).
+	OnDocument func(feedID string, body []byte, linkHeaders []string, base string)
+	// FallbackInterval is the least time between scheduled polls of a feed whose content a
+	// WebSub hub pushes (SetPushed); 0 polls pushed feeds on their schedule.
+	FallbackInterval time.Duration
 }
 
 type feedRunner struct {
@@ -59,6 +65,9 @@ type feedRunner struct {
 	owned  bool         // the last slot asked about was this instance's (only fire touches it)
 	paused atomic.Bool  // set by SetFeeds; a paused feed's scheduled polls are skipped
 	entry  cron.EntryID // its cron entry while Run is running (runtime.go)
+	// pushedUntil (unix ns, 0: not pushed) and lastQueued (unix ns of the last scheduled poll
+	// queued) make a pushed feed's schedule a fallback (push.go).
+	pushedUntil, lastQueued atomic.Int64
 }
 
 // Poller polls every configured feed on its cron schedule, never two polls of one feed at once.
@@ -80,6 +89,13 @@ type Poller struct {
 	instance    string
 	inflight    sync.WaitGroup
 	initialized atomic.Bool
+	onDocument  func(feedID string, body []byte, linkHeaders []string, base string)
+	fallback    time.Duration
+
+	// Pushed documents (push.go) enter the parse stage only while accepting is set.
+	pushMu    sync.Mutex
+	accepting bool
+	pushes    sync.WaitGroup
 
 	// The pipeline: due feeds → fetchers → parseCh → workers → commitCh → one writer.
 	fetchers, workers, maxCommit int
@@ -96,7 +112,7 @@ func NewPoller(o Options) (*Poller, error) {
 		feeds: map[string]*feedRunner{}, fetcher: o.Fetcher, store: o.Store,
 		log: o.Logger.With("component", "poller"), m: newMetrics(o.Registerer),
 		now: o.Now, maxBackoff: o.MaxBackoff, grace: o.ShutdownGrace, onArticles: o.OnArticles,
-		owns: o.Owns, instance: o.Instance,
+		owns: o.Owns, instance: o.Instance, onDocument: o.OnDocument, fallback: o.FallbackInterval,
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -185,6 +201,8 @@ func (p *Poller) Run(ctx context.Context) error {
 	stop := make(chan struct{})
 	stages := p.runStages(ctx, pollCtx, stop)
 	defer func() { close(stop); stages.Wait() }()
+	p.setAccepting(true)
+	defer p.setAccepting(false) // before the stages stop: pushes in flight finish first
 	c := cron.New()
 	p.mu.Lock()
 	p.sched = &scheduling{cron: c, runCtx: ctx, pollCtx: pollCtx}
@@ -224,10 +242,16 @@ func (p *Poller) fire(runCtx context.Context, r *feedRunner) {
 	if runCtx.Err() != nil || r.paused.Load() {
 		return
 	}
+	now := p.now()
+	if p.fallbackSkip(r, now) {
+		p.log.Debug("poll skipped: the feed's hub pushes; polled as a fallback only", "feed", r.state.ID)
+		return
+	}
 	if !r.running.CompareAndSwap(false, true) {
 		p.log.Debug("poll skipped: previous poll still running", "feed", r.state.ID)
 		return
 	}
+	r.lastQueued.Store(now.UnixNano())
 	r.state.slot = slotOf(r.schedule, p.now())
 	// Add happens here, before Run's Wait can observe the group.
 	p.inflight.Add(1)

@@ -20,6 +20,7 @@ import (
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds"
 	"github.com/newswatch/newswatch/feeds/fetch"
+	"github.com/newswatch/newswatch/feeds/websub"
 	"github.com/newswatch/newswatch/matching"
 	"github.com/newswatch/newswatch/projections/alertlog"
 	"github.com/newswatch/newswatch/projections/feedhealth"
@@ -68,6 +69,7 @@ type App struct {
 	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
 	fullText   *fullTexter
 	fullTextP  *events.Processor
+	websub     *websub.Manager // nil unless websub.callback_base_url is set (websub.go)
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -167,17 +169,23 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	a.fullText.setFeeds(fullTextIDs(cfg, a.sources.doc))
+	if err := a.newWebSub(cfg); err != nil {
+		return nil, err
+	}
 	owns, instance := a.feedOwnership()
-	a.poller, err = feeds.NewPoller(feeds.Options{
+	pollerOptions := feeds.Options{
 		Feeds: feedSet(cfg, a.sources.doc), Fetcher: fetcher, Store: a.store,
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
 		Workers: cfg.Ingest.Workers, FetchConcurrency: cfg.Ingest.FetchConcurrency,
 		MaxBytesInFlight: cfg.Ingest.MaxBytesInFlight, MaxCommitPolls: cfg.Ingest.MaxCommitPolls,
 		Owns: owns, Instance: instance,
-	})
+	}
+	a.websubPollerOptions(cfg, &pollerOptions)
+	a.poller, err = feeds.NewPoller(pollerOptions)
 	if err != nil {
 		return nil, err
 	}
+	a.setWebSubFeeds(pollerOptions.Feeds)
 	if cfg.HTTP.Listen != "" {
 		a.listener, err = net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
@@ -194,7 +202,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 			return nil, err
 		}
 		// The page's own routes pass the same Host and cross-site checks as the API's.
-		a.httpSrv = &http.Server{Handler: api.Guard(guard, handler), ReadHeaderTimeout: 10 * time.Second}
+		a.httpSrv = &http.Server{Handler: a.withWebSub(api.Guard(guard, handler)), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
@@ -264,6 +272,7 @@ func (l feedLister) List() []feedhealth.Feed {
 	origin := feedOrigins(l.a.config())
 	for i := range out {
 		out[i].Origin, out[i].Paused = origin(out[i].ID), set[i].Paused
+		out[i].Push = l.a.pushState(out[i].ID)
 	}
 	return out
 }
@@ -339,6 +348,7 @@ func needsRestart(a, b *config.Config) []string {
 		"data_dir": a.DataDir == b.DataDir,
 		"log":      a.Log == b.Log,
 		"cluster":  a.Cluster == b.Cluster,
+		"websub":   a.WebSub == b.WebSub,
 	} {
 		if !same {
 			out = append(out, name)
@@ -397,6 +407,9 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.role(roleFullText, a.fullTextP.Run)(gctx) })
 	g.Go(func() error { return a.role(roleDigests, a.digestRun.Run)(gctx) })
 	g.Go(func() error { return a.receivers.run(gctx) })
+	if a.websub != nil {
+		g.Go(func() error { return a.websub.Run(gctx) })
+	}
 	for _, p := range a.projectors {
 		g.Go(func() error { return p.Run(gctx) })
 	}

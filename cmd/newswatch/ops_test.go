@@ -76,6 +76,7 @@ notify:
   - {name: ops-good, type: webhook, url: "%s/hook", secret: "%s", max_age: 1h}
   - {name: ops-gone, type: webhook, url: "%s/hook", secret: "x", max_age: 1h}
   - {name: ops-flaky, type: webhook, url: "%s/hook", secret: "x", max_age: 1h}
+websub: {callback_base_url: "https://news.example.org"}
 `, topicsYAML, good.srv.URL, hookSecret, gone.URL, flaky.URL)
 	r := startApp(t, testConfig(t, t.TempDir(), fs.srv.URL, extra))
 	r.waitPolled(t, 1, "wire", "paper", "blog", "down", "metadata")

@@ -115,7 +115,12 @@ func (a *App) applyLocked(ctx context.Context, cfg *config.Config, doc runtimeFe
 		a.log.Warn("runtime feeds left out: the config file now declares their id or URL", "component", "sources", "feeds", ids)
 	}
 	a.fullText.setFeeds(fullTextIDs(cfg, doc))
-	return a.poller.SetFeeds(ctx, feedSet(cfg, doc))
+	set := feedSet(cfg, doc)
+	if err := a.poller.SetFeeds(ctx, set); err != nil {
+		return err
+	}
+	a.setWebSubFeeds(set)
+	return nil
 }
 
 // fullTextIDs are the polled feeds with full_text set, file or runtime.

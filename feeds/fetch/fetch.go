@@ -121,6 +121,9 @@ type Response struct {
 	// FinalURL is the URL that answered, after redirects. Like the
 	// requested URL it may carry credentials; redact it before logging.
 	FinalURL string
+	// Links are the values of the Link headers (RFC 8288), where a feed
+	// may announce its WebSub hub.
+	Links []string
 }
 
 // Fetcher fetches feeds. It is safe for concurrent use; create one per
@@ -286,6 +289,7 @@ func (f *Fetcher) readResponse(ctx, tctx context.Context, u *url.URL, req Reques
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		FinalURL:     final,
+		Links:        resp.Header.Values("Link"),
 	}, nil
 }
 

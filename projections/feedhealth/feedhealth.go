@@ -29,6 +29,18 @@ type Feed struct {
 	// the API or CLI; Paused is set for a paused feed. The caller fills both in.
 	Origin string `json:"origin,omitempty"`
 	Paused bool   `json:"paused,omitempty"`
+	// Push is the feed's WebSub subscription, when it has one; the caller fills it in.
+	Push *Push `json:"websub,omitempty"`
+}
+
+// Push is a feed's WebSub subscription as the API shows it.
+type Push struct {
+	// State is active (the hub pushes; polls are the fallback), pending (waiting for the
+	// hub's verification) or denied.
+	State     string     `json:"state"`
+	Hub       string     `json:"hub"`
+	ExpiresAt *time.Time `json:"lease_expires_at,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
 }
 
 // Projection holds the health of every feed that has been polled.
