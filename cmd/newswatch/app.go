@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
@@ -68,6 +69,7 @@ type App struct {
 	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
 	fullText   *fullTexter
 	fullTextP  *events.Processor
+	tags       atomic.Pointer[map[string][]string] // polled feed -> its tags (sources.go)
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -103,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	a.health = feedhealth.New()
 	a.summaries = summaries.New()
 	a.stories = stories.New()
-	a.deriver, err = matching.NewDeriver(topicList(cfg), deps.Registry, deps.Now)
+	a.deriver, err = matching.NewDeriver(topicList(cfg), a.feedTags, deps.Registry, deps.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +168,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err := a.loadSources(ctx); err != nil {
 		return nil, err
 	}
-	a.fullText.setFeeds(fullTextIDs(cfg, a.sources.doc))
+	a.setPolled(cfg, a.sources.doc)
 	owns, instance := a.feedOwnership()
 	a.poller, err = feeds.NewPoller(feeds.Options{
 		Feeds: feedSet(cfg, a.sources.doc), Fetcher: fetcher, Store: a.store,

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds"
 	"github.com/newswatch/newswatch/feeds/opml"
+	"github.com/newswatch/newswatch/matching"
 )
 
 // Feeds managed at run time (docs/sources.md).
@@ -90,6 +92,24 @@ func feedSet(cfg *config.Config, doc runtimeFeeds) []feeds.Feed {
 	return out
 }
 
+// storedTags is the tag lookup of a command that matches stored articles outside the daemon
+// (backfill): the tags of the file's feeds and of the runtime feeds stored now, as a daemon on
+// this store has them.
+func storedTags(ctx context.Context, conn *events.Conn, cfg *config.Config) (matching.FeedTags, error) {
+	var doc runtimeFeeds
+	data, err := conn.GetState(ctx, runtimeFeedsKey)
+	if err != nil {
+		return nil, fmt.Errorf("read runtime feeds: %w", err)
+	}
+	if data != nil {
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("read runtime feeds (state key %s): %w", runtimeFeedsKey, err)
+		}
+	}
+	tags := polledTags(cfg, doc)
+	return func(id string) []string { return tags[id] }, nil
+}
+
 // shadowed lists runtime feeds the file now declares (by id or URL), for a warning.
 func shadowed(cfg *config.Config, doc runtimeFeeds) []string {
 	set := feedSet(cfg, doc)
@@ -114,8 +134,48 @@ func (a *App) applyLocked(ctx context.Context, cfg *config.Config, doc runtimeFe
 	if ids := shadowed(cfg, doc); len(ids) > 0 {
 		a.log.Warn("runtime feeds left out: the config file now declares their id or URL", "component", "sources", "feeds", ids)
 	}
-	a.fullText.setFeeds(fullTextIDs(cfg, doc))
+	a.setPolled(cfg, doc)
 	return a.poller.SetFeeds(ctx, feedSet(cfg, doc))
+}
+
+// setPolled hands what the other parts need of the polled set to them: the full-text feeds to
+// the full-text step, the feeds' tags to the matcher.
+func (a *App) setPolled(cfg *config.Config, doc runtimeFeeds) {
+	a.fullText.setFeeds(fullTextIDs(cfg, doc))
+	tags := polledTags(cfg, doc)
+	a.tags.Store(&tags)
+}
+
+// polledTags are the tags of the polled feeds: a file feed's from the file, a runtime feed's
+// from the document (a runtime feed the file shadows has none of its own).
+func polledTags(cfg *config.Config, doc runtimeFeeds) map[string][]string {
+	out := map[string][]string{}
+	file := make(map[string]bool, len(cfg.Feeds))
+	for _, f := range cfg.Feeds {
+		file[f.ID] = true
+		if len(f.Tags) > 0 {
+			out[f.ID] = slices.Clone(f.Tags)
+		}
+	}
+	polled := map[string]string{} // id -> URL
+	for _, f := range feedSet(cfg, doc) {
+		polled[f.ID] = f.URL
+	}
+	for _, f := range doc.Feeds {
+		if !file[f.ID] && len(f.Tags) > 0 && polled[f.ID] == f.URL {
+			out[f.ID] = slices.Clone(f.Tags)
+		}
+	}
+	return out
+}
+
+// feedTags is the matcher's tag lookup (matching.FeedTags): the tags a feed has now. The map
+// is replaced whole each time the polled set changes, never written in place.
+func (a *App) feedTags(feedID string) []string {
+	if m := a.tags.Load(); m != nil {
+		return (*m)[feedID]
+	}
+	return nil
 }
 
 // fullTextIDs are the polled feeds with full_text set, file or runtime.
