@@ -114,3 +114,13 @@ func (c *Conn) PutState(ctx context.Context, key string, data []byte) error {
 	}
 	return c.putLarge(ctx, kv, "state."+key, data)
 }
+
+// PutStateRev is PutState returning the key's revision after the write, for a writer that
+// also follows the key (WatchState) and must tell its own write from an older one.
+func (c *Conn) PutStateRev(ctx context.Context, key string, data []byte) (uint64, error) {
+	kv, err := c.bucket(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return c.putLargeRev(ctx, kv, "state."+key, data)
+}

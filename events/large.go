@@ -66,23 +66,30 @@ func parsePointer(key string, value []byte) (objectPointer, bool) {
 // key's other object, the one the key pointed at before or a crash left behind. A key has one
 // writer at a time (its projector, its runner, one rebuild).
 func (c *Conn) putLarge(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) error {
+	_, err := c.putLargeRev(ctx, kv, key, value)
+	return err
+}
+
+// putLargeRev is putLarge returning the key's revision after the write.
+func (c *Conn) putLargeRev(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) (uint64, error) {
 	prev, prevErr := c.pointedAt(ctx, kv, key)
 	if len(value) <= inlineLimit {
-		if err := kvPut(ctx, kv, key, value); err != nil {
-			return err
+		rev, err := kvPut(ctx, kv, key, value)
+		if err != nil {
+			return 0, err
 		}
 		if prev != "" {
 			c.deleteObjects(ctx, key, "")
 		}
-		return nil
+		return rev, nil
 	}
 	if prevErr != nil {
 		// Without knowing the slot in use, a write could overwrite the only good copy.
-		return prevErr
+		return 0, prevErr
 	}
 	obs, err := c.objects(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	slots := objectSlots(key)
 	name := slots[0]
@@ -93,18 +100,19 @@ func (c *Conn) putLarge(ctx context.Context, kv jetstream.KeyValue, key string, 
 	_, err = obs.PutBytes(octx, name, value)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("store %s as object %s: %w", key, name, err)
+		return 0, fmt.Errorf("store %s as object %s: %w", key, name, err)
 	}
 	sum := sha256.Sum256(value)
 	ptr, err := json.Marshal(objectPointer{Object: name, Size: len(value), SHA256: hex.EncodeToString(sum[:]), Saved: time.Now().UTC()})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := kvPut(ctx, kv, key, ptr); err != nil {
-		return err
+	rev, err := kvPut(ctx, kv, key, ptr)
+	if err != nil {
+		return 0, err
 	}
 	c.deleteObjects(ctx, key, name)
-	return nil
+	return rev, nil
 }
 
 // getLarge returns the value under key, fetched from its object when the key holds a pointer;
@@ -201,11 +209,12 @@ func (c *Conn) objects(ctx context.Context) (jetstream.ObjectStore, error) {
 	return obs, nil
 }
 
-func kvPut(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) error {
+func kvPut(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) (uint64, error) {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	if _, err := kv.Put(cctx, key, value); err != nil {
-		return fmt.Errorf("store %s: %w", key, err)
+	rev, err := kv.Put(cctx, key, value)
+	if err != nil {
+		return 0, fmt.Errorf("store %s: %w", key, err)
 	}
-	return nil
+	return rev, nil
 }

@@ -43,33 +43,35 @@ type Deps struct {
 
 // App is one running newswatch: the NATS connection, the poller, the projections and the API.
 type App struct {
-	mu         sync.RWMutex // guards cfg, which a reload replaces
-	cfg        *config.Config
-	deps       Deps
-	log        *slog.Logger
-	conn       *events.Conn
-	store      *events.Store
-	poller     *feeds.Poller
-	health     *feedhealth.Projection
-	summaries  *summaries.Projection
-	stories    *stories.Projection
-	deriver    *matching.Deriver
-	matcher    *events.Processor
-	alertRun   *alerts.Runner
-	spikeRun   *alerts.SpikeRunner
-	digestRun  *alerts.DigestRunner
-	silences   *alerts.Silences
-	alertLog   *alertlog.Projection
-	receivers  *receiverSet
-	projectors []*events.Projector
-	httpSrv    *http.Server
-	listener   net.Listener
-	node       *cluster.Node  // nil without cluster mode
-	sources    *sourceSet     // feeds added at run time (sources.go)
-	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
-	fullText   *fullTexter
-	fullTextP  *events.Processor
-	tags       atomic.Pointer[map[string][]string] // polled feed -> its tags (sources.go)
+	mu           sync.RWMutex // guards cfg, which a reload replaces
+	cfg          *config.Config
+	deps         Deps
+	log          *slog.Logger
+	conn         *events.Conn
+	store        *events.Store
+	poller       *feeds.Poller
+	health       *feedhealth.Projection
+	summaries    *summaries.Projection
+	stories      *stories.Projection
+	deriver      *matching.Deriver
+	matcher      *events.Processor
+	alertRun     *alerts.Runner
+	spikeRun     *alerts.SpikeRunner
+	digestRun    *alerts.DigestRunner
+	silences     *alerts.Silences
+	alertLog     *alertlog.Projection
+	receivers    *receiverSet
+	projectors   []*events.Projector
+	httpSrv      *http.Server
+	listener     net.Listener
+	node         *cluster.Node  // nil without cluster mode
+	sources      *sourceSet     // feeds added at run time (sources.go)
+	fetcher      *fetch.Fetcher // shared by the poller, feed discovery and full text
+	fullText     *fullTexter
+	fullTextP    *events.Processor
+	tags         atomic.Pointer[map[string][]string] // polled feed -> its tags (sources.go)
+	apiSilences  apiSilences                         // revision of the stored API silences held
+	followErrors *prometheus.CounterVec              // by state key (cluster.go)
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -90,6 +92,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	m.natsConnected.Set(1)
+	a.followErrors = m.followErrors
 	if err := a.conn.EnsureStreams(ctx); err != nil {
 		return nil, err
 	}

@@ -49,26 +49,60 @@ type runtimeFeeds struct {
 	Paused []string `json:"paused,omitempty"`
 }
 
-// sourceSet holds the runtime document; mu serialises changes from their read to their
-// application, so two API calls cannot lose each other's change.
+// sourceSet holds the runtime document and its revision in the state bucket; mu serialises
+// changes from their read to their application, so two API calls cannot lose each other's
+// change, and a change followed from another instance of a cluster (syncSources) with both.
 type sourceSet struct {
 	mu  sync.Mutex
 	doc runtimeFeeds
+	rev uint64
 }
 
 // loadSources reads the runtime feeds at start.
 func (a *App) loadSources(ctx context.Context) error {
-	data, err := a.conn.GetState(ctx, runtimeFeedsKey)
+	data, rev, err := a.conn.GetStateRev(ctx, runtimeFeedsKey)
 	if err != nil {
 		return fmt.Errorf("read runtime feeds: %w", err)
 	}
-	a.sources = &sourceSet{}
+	a.sources = &sourceSet{rev: rev}
 	if data == nil {
 		return nil
 	}
 	if err := json.Unmarshal(data, &a.sources.doc); err != nil {
 		return fmt.Errorf("read runtime feeds (state key %s): %w", runtimeFeedsKey, err)
 	}
+	return nil
+}
+
+// syncSources applies the stored runtime document when it is newer than the one this instance
+// holds: a change made through another instance of the cluster (followState). It takes the
+// same path as a change through the API: the polled set recomputed and handed to the poller,
+// the feeds' tags to the matcher. The instance that stored a version holds its revision
+// already and does nothing.
+func (a *App) syncSources(ctx context.Context) error {
+	cfg := a.config()
+	a.sources.mu.Lock()
+	defer a.sources.mu.Unlock()
+	data, rev, err := a.conn.GetStateRev(ctx, runtimeFeedsKey)
+	if err != nil {
+		return fmt.Errorf("read runtime feeds: %w", err)
+	}
+	if rev <= a.sources.rev {
+		return nil
+	}
+	var doc runtimeFeeds
+	if data != nil {
+		if err := json.Unmarshal(data, &doc); err != nil {
+			a.sources.rev = rev // the same version would fail again; wait for the next
+			return fmt.Errorf("runtime feeds unreadable (state key %s, revision %d), keeping the ones polled: %w", runtimeFeedsKey, rev, err)
+		}
+	}
+	// Held only once applied: a poller that refused the set is offered it again.
+	if err := a.applyLocked(ctx, cfg, doc); err != nil {
+		return fmt.Errorf("apply runtime feeds (revision %d): %w", rev, err)
+	}
+	a.sources.doc, a.sources.rev = doc, rev
+	a.log.Info("runtime feeds changed through another instance", "component", "sources", "revision", rev, "runtime_feeds", len(doc.Feeds))
 	return nil
 }
 
@@ -216,10 +250,11 @@ func (a *App) changeSources(ctx context.Context, change func(cfg *config.Config,
 	if err != nil {
 		return fmt.Errorf("store runtime feeds: %w", err)
 	}
-	if err := a.conn.PutState(ctx, runtimeFeedsKey, data); err != nil {
+	rev, err := a.conn.PutStateRev(ctx, runtimeFeedsKey, data)
+	if err != nil {
 		return fmt.Errorf("store runtime feeds: %w", err)
 	}
-	a.sources.doc = next
+	a.sources.doc, a.sources.rev = next, rev
 	return a.applyLocked(ctx, cfg, next)
 }
 
