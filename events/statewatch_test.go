@@ -1,12 +1,15 @@
 package events_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/newswatch/newswatch/events"
 )
 
 // WatchState signals every write of the key, once at the start too; a reader of the newest
@@ -115,5 +118,36 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// PutStateIf writes only over the revision it was given, inline or large, and leaves the
+// stored document as it was when it refuses.
+func TestPutStateIf(t *testing.T) {
+	c := connect(t, t.TempDir())
+	defer c.Close()
+	ctx := t.Context()
+	rev, err := c.PutStateIf(ctx, "doc", []byte(`{"v":1}`), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutStateIf(ctx, "doc", []byte(`{"v":"lost"}`), 0); !errors.Is(err, events.ErrStateChanged) {
+		t.Fatalf("create over an existing key: %v, want ErrStateChanged", err)
+	}
+	large := bytes.Repeat([]byte("x"), 600<<10)
+	rev2, err := c.PutStateIf(ctx, "doc", large, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range [][]byte{[]byte(`{"v":"stale"}`), bytes.Repeat([]byte("y"), 700<<10)} {
+		if _, err := c.PutStateIf(ctx, "doc", doc, rev); !errors.Is(err, events.ErrStateChanged) {
+			t.Fatalf("write of %d bytes over a stale revision: %v, want ErrStateChanged", len(doc), err)
+		}
+	}
+	if data, got, err := c.GetStateRev(ctx, "doc"); err != nil || got != rev2 || !bytes.Equal(data, large) {
+		t.Fatalf("after refused writes: %d bytes at revision %d (%v), want the large document at %d", len(data), got, err, rev2)
+	}
+	if rev3, err := c.PutStateIf(ctx, "doc", []byte(`{"v":3}`), rev2); err != nil || rev3 <= rev2 {
+		t.Fatalf("write over the current revision: %d, %v", rev3, err)
 	}
 }

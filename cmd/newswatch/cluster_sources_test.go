@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -131,6 +132,37 @@ func TestClusterRuntimeFeedsFollow(t *testing.T) {
 		_, ok := polledFeed(a, "extra")
 		return !ok && a.app.feedTags("extra") == nil
 	})
+
+	// Changes through both instances at once: neither is lost (the later write finds the
+	// document changed, takes it and makes its change again on it).
+	for i := range 3 {
+		codes := make(chan int, 2)
+		for _, m := range []*member{a, b} {
+			id := fmt.Sprintf("race-%s-%d", m.name, i)
+			fs.set("/"+id+".xml", rss(id, item{"Story", "https://extra.example/" + id, "Words."}))
+			go func() {
+				codes <- callMember(t, m, http.MethodPost, "/api/v1/feeds", map[string]any{"id": id, "url": fs.srv.URL + "/" + id + ".xml", "schedule": "@every 1h"})
+			}()
+		}
+		for range 2 {
+			if code := <-codes; code != http.StatusCreated {
+				t.Fatalf("concurrent adds, round %d: %d", i, code)
+			}
+		}
+	}
+	follow("both instances poll all six feeds added at once", func() bool {
+		for _, m := range []*member{a, b} {
+			for i := range 3 {
+				for _, by := range []string{"a", "b"} {
+					if _, ok := polledFeed(m, fmt.Sprintf("race-%s-%d", by, i)); !ok {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	})
+
 	for _, m := range []*member{a, b} {
 		if n := metricValue(t, m, "newswatch_state_follow_errors_total", "feeds.runtime"); n != 0 {
 			t.Errorf("%s: %v follow errors", m.name, n)
