@@ -93,6 +93,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	}
 	m.natsConnected.Set(1)
 	a.followErrors = m.followErrors
+	for _, key := range []string{silenceStateKey, runtimeFeedsKey} {
+		a.followErrors.WithLabelValues(key) // 0 from the start, with or without cluster mode
+	}
 	if err := a.conn.EnsureStreams(ctx); err != nil {
 		return nil, err
 	}

@@ -108,7 +108,6 @@ func (a *App) runCluster(ctx context.Context, goFn func(func() error)) {
 func (a *App) followState(ctx context.Context, key string, sync func(context.Context) error) {
 	const first, most = time.Second, 30 * time.Second
 	pause := first
-	a.followErrors.WithLabelValues(key) // exported at 0 from the start
 	for ctx.Err() == nil {
 		began := time.Now()
 		err := a.conn.WatchState(ctx, key, sync)
