@@ -176,11 +176,13 @@ func (a *App) syncSilences(ctx context.Context) error {
 		return nil
 	}
 	var list []alerts.Silence
-	if data != nil {
-		if err := json.Unmarshal(data, &list); err != nil {
-			a.apiSilences.rev = rev // the same version would fail again; wait for the next
-			return fmt.Errorf("stored silences unreadable (state key %s, revision %d), keeping the ones held: %w", silenceStateKey, rev, err)
-		}
+	if data == nil { // the value's object is gone (GetStateRev logged it)
+		a.apiSilences.rev = rev
+		return fmt.Errorf("stored silences lost (state key %s, revision %d), keeping the ones held", silenceStateKey, rev)
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		a.apiSilences.rev = rev // the same version would fail again; wait for the next
+		return fmt.Errorf("stored silences unreadable (state key %s, revision %d), keeping the ones held: %w", silenceStateKey, rev, err)
 	}
 	a.silences.SetAPI(list)
 	a.apiSilences.rev = rev

@@ -46,14 +46,7 @@ func callMember(t *testing.T, m *member, method, path string, body any) int {
 }
 
 // polledFeed is a feed of a member's polled set, if it is there.
-func polledFeed(m *member, id string) (feeds.Feed, bool) {
-	set := m.app.poller.Feeds()
-	i := slices.IndexFunc(set, func(f feeds.Feed) bool { return f.ID == id })
-	if i < 0 {
-		return feeds.Feed{}, false
-	}
-	return set[i], true
-}
+func polledFeed(m *member, id string) (feeds.Feed, bool) { return polledFeedOf(m.app, id) }
 
 // listedFeed is a feed as a member's GET /api/v1/feeds lists it.
 func listedFeed(t *testing.T, m *member, id string) (feedhealth.Feed, bool) {
@@ -191,4 +184,56 @@ func metricValue(t *testing.T, m *member, name, key string) float64 {
 	}
 	t.Fatalf("%s: no %s{key=%q}", m.name, name, key)
 	return 0
+}
+
+// A stored runtime document that does not decode is skipped, keeping the feeds polled, until a
+// newer one comes; its own write is not applied twice by the writer.
+func TestSyncSourcesSkipsBadDocument(t *testing.T) {
+	fs := newFeedServer(t)
+	for _, p := range []string{"/wire.xml", "/paper.xml", "/blog.xml", "/extra.xml"} {
+		fs.set(p, rss(p, item{"Story " + p, "https://news.example.com" + p, "Text."}))
+	}
+	r := startApp(t, testConfig(t, t.TempDir(), fs.srv.URL, ""))
+	ctx := t.Context()
+	if code := r.call(t, http.MethodPost, "/api/v1/feeds", map[string]any{"id": "extra", "url": fs.srv.URL + "/extra.xml"}, nil); code != http.StatusCreated {
+		t.Fatalf("add: %d", code)
+	}
+	// The writer holds its own revision: following it changes nothing.
+	held := r.app.sources.rev
+	if err := r.app.syncSources(ctx); err != nil || r.app.sources.rev != held {
+		t.Fatalf("sync of its own write: %v, revision %d → %d", err, held, r.app.sources.rev)
+	}
+	if err := r.app.conn.PutState(ctx, runtimeFeedsKey, []byte(`{"feeds": [`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.app.syncSources(ctx); err == nil {
+		t.Fatal("a document that does not decode was applied")
+	}
+	if _, ok := polledFeedOf(r.app, "extra"); !ok {
+		t.Fatal("the runtime feed was dropped for a bad document")
+	}
+	if err := r.app.syncSources(ctx); err != nil {
+		t.Fatalf("the same bad version again: %v, want it skipped", err)
+	}
+	if err := r.app.conn.PutState(ctx, runtimeFeedsKey, []byte(`{"feeds": [], "paused": ["wire"]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.app.syncSources(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := polledFeedOf(r.app, "extra"); ok {
+		t.Error("a newer good document without the feed was not applied")
+	}
+	if f, ok := polledFeedOf(r.app, "wire"); !ok || !f.Paused {
+		t.Errorf("wire = %+v (%v), want it paused by the newer document", f, ok)
+	}
+}
+
+func polledFeedOf(a *App, id string) (feeds.Feed, bool) {
+	set := a.poller.Feeds()
+	i := slices.IndexFunc(set, func(f feeds.Feed) bool { return f.ID == id })
+	if i < 0 {
+		return feeds.Feed{}, false
+	}
+	return set[i], true
 }

@@ -98,11 +98,13 @@ func (a *App) adoptStoredLocked(ctx context.Context, cfg *config.Config) error {
 		return nil
 	}
 	var doc runtimeFeeds
-	if data != nil {
-		if err := json.Unmarshal(data, &doc); err != nil {
-			a.sources.rev = rev // the same version would fail again; wait for the next
-			return fmt.Errorf("runtime feeds unreadable (state key %s, revision %d), keeping the ones polled: %w", runtimeFeedsKey, rev, err)
-		}
+	if data == nil { // the value's object is gone (GetStateRev logged it)
+		a.sources.rev = rev // the next change through this instance writes the feeds it holds
+		return fmt.Errorf("runtime feeds lost (state key %s, revision %d), keeping the ones polled", runtimeFeedsKey, rev)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		a.sources.rev = rev // the same version would fail again; wait for the next
+		return fmt.Errorf("runtime feeds unreadable (state key %s, revision %d), keeping the ones polled: %w", runtimeFeedsKey, rev, err)
 	}
 	// Held only once applied: a poller that refused the set is offered it again.
 	if err := a.applyLocked(ctx, cfg, doc); err != nil {
