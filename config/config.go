@@ -112,7 +112,7 @@ type Feed struct {
 	URL      string `yaml:"url"`
 	Schedule string `yaml:"schedule"`
 	// Tags group feeds (an OPML import keeps its folders as tags); topics scope on them with
-	// source:TAG.
+	// tag:TAG (docs/query-language.md).
 	Tags []string `yaml:"tags"`
 	// FullText fetches each new article's page and extracts its main text, for feeds that
 	// carry only teasers (docs/sources.md).

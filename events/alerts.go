@@ -114,3 +114,30 @@ func (c *Conn) PutState(ctx context.Context, key string, data []byte) error {
 	}
 	return c.putLarge(ctx, kv, "state."+key, data)
 }
+
+// PutStateRev is PutState returning the key's revision after the write, for a writer that
+// also follows the key (WatchState) and must tell its own write from an older one.
+func (c *Conn) PutStateRev(ctx context.Context, key string, data []byte) (uint64, error) {
+	kv, err := c.bucket(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return c.putLargeRev(ctx, kv, "state."+key, data, nil)
+}
+
+// ErrStateChanged means a state document was written by someone else since the revision a
+// conditional write expected: read it again, redo the change on it, and write again.
+var ErrStateChanged = errors.New("events: the state document changed since it was read")
+
+// PutStateIf writes a state document only while its key is at revision rev (0: absent) and
+// returns the new revision, or an error wrapping ErrStateChanged when another writer (another
+// instance of a cluster) got there first. A document over 512 KiB is checked before its object
+// is written too, but two writers of one large document in the same instant can still damage
+// it; keep such documents to one writer at a time.
+func (c *Conn) PutStateIf(ctx context.Context, key string, data []byte, rev uint64) (uint64, error) {
+	kv, err := c.bucket(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return c.putLargeRev(ctx, kv, "state."+key, data, &rev)
+}

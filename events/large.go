@@ -66,23 +66,37 @@ func parsePointer(key string, value []byte) (objectPointer, bool) {
 // key's other object, the one the key pointed at before or a crash left behind. A key has one
 // writer at a time (its projector, its runner, one rebuild).
 func (c *Conn) putLarge(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) error {
+	_, err := c.putLargeRev(ctx, kv, key, value, nil)
+	return err
+}
+
+// putLargeRev is putLarge returning the key's revision after the write. With expect set, the
+// write happens only while the key is at that revision (0: absent), else ErrStateChanged; a
+// large value is then checked before its object is written, and again by its pointer's write.
+func (c *Conn) putLargeRev(ctx context.Context, kv jetstream.KeyValue, key string, value []byte, expect *uint64) (uint64, error) {
 	prev, prevErr := c.pointedAt(ctx, kv, key)
 	if len(value) <= inlineLimit {
-		if err := kvPut(ctx, kv, key, value); err != nil {
-			return err
+		rev, err := kvPut(ctx, kv, key, value, expect)
+		if err != nil {
+			return 0, err
 		}
 		if prev != "" {
 			c.deleteObjects(ctx, key, "")
 		}
-		return nil
+		return rev, nil
 	}
 	if prevErr != nil {
 		// Without knowing the slot in use, a write could overwrite the only good copy.
-		return prevErr
+		return 0, prevErr
+	}
+	if expect != nil {
+		if err := revisionIs(ctx, kv, key, *expect); err != nil {
+			return 0, err
+		}
 	}
 	obs, err := c.objects(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	slots := objectSlots(key)
 	name := slots[0]
@@ -93,17 +107,37 @@ func (c *Conn) putLarge(ctx context.Context, kv jetstream.KeyValue, key string, 
 	_, err = obs.PutBytes(octx, name, value)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("store %s as object %s: %w", key, name, err)
+		return 0, fmt.Errorf("store %s as object %s: %w", key, name, err)
 	}
 	sum := sha256.Sum256(value)
 	ptr, err := json.Marshal(objectPointer{Object: name, Size: len(value), SHA256: hex.EncodeToString(sum[:]), Saved: time.Now().UTC()})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := kvPut(ctx, kv, key, ptr); err != nil {
-		return err
+	rev, err := kvPut(ctx, kv, key, ptr, expect)
+	if err != nil {
+		return 0, err
 	}
 	c.deleteObjects(ctx, key, name)
+	return rev, nil
+}
+
+// revisionIs returns ErrStateChanged unless key is at revision rev (0: absent).
+func revisionIs(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64) error {
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	e, err := kv.Get(cctx, key)
+	var now uint64
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+	case err != nil:
+		return fmt.Errorf("store %s: %w", key, err)
+	default:
+		now = e.Revision()
+	}
+	if now != rev {
+		return fmt.Errorf("store %s: at revision %d, not %d: %w", key, now, rev, ErrStateChanged)
+	}
 	return nil
 }
 
@@ -201,11 +235,24 @@ func (c *Conn) objects(ctx context.Context) (jetstream.ObjectStore, error) {
 	return obs, nil
 }
 
-func kvPut(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) error {
+func kvPut(ctx context.Context, kv jetstream.KeyValue, key string, value []byte, expect *uint64) (uint64, error) {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	if _, err := kv.Put(cctx, key, value); err != nil {
-		return fmt.Errorf("store %s: %w", key, err)
+	var rev uint64
+	var err error
+	switch {
+	case expect == nil:
+		rev, err = kv.Put(cctx, key, value)
+	case *expect == 0:
+		rev, err = kv.Create(cctx, key, value)
+	default:
+		rev, err = kv.Update(cctx, key, value, *expect)
 	}
-	return nil
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return 0, fmt.Errorf("store %s: %w: %w", key, ErrStateChanged, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store %s: %w", key, err)
+	}
+	return rev, nil
 }

@@ -19,17 +19,32 @@ type compiled struct {
 	versions map[string]string // topic id -> query version
 }
 
+// FeedTags returns the tags of a feed as they are now (nil for a feed without tags or one no
+// longer polled). Tags belong to the feed, not to the article event, so they are looked up
+// when an article is matched: a tag change applies to the articles matched after it, and a
+// replay matches with the tags current when it runs.
+type FeedTags func(feedID string) []string
+
+// NoTags is the FeedTags of a matcher that knows no feeds: tag: never holds.
+func NoTags(string) []string { return nil }
+
 // Deriver turns article events into match events. Its topics can be replaced at any time
-// (config reload); each article is matched against the topics current when it is handled.
+// (config reload); each article is matched against the topics current when it is handled,
+// and with its feed's tags as the injected lookup gives them at that moment.
 type Deriver struct {
 	cur     atomic.Pointer[compiled]
 	now     func() time.Time
+	tags    FeedTags
 	matches *prometheus.CounterVec
 }
 
-// NewDeriver compiles topics and registers newswatch_topic_matches_total.
-func NewDeriver(list []topics.Topic, reg prometheus.Registerer, now func() time.Time) (*Deriver, error) {
-	d := &Deriver{now: now, matches: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+// NewDeriver compiles topics and registers newswatch_topic_matches_total. tags gives each
+// article's feed tags (nil: none); it must be safe for concurrent use.
+func NewDeriver(list []topics.Topic, tags FeedTags, reg prometheus.Registerer, now func() time.Time) (*Deriver, error) {
+	if tags == nil {
+		tags = NoTags
+	}
+	d := &Deriver{now: now, tags: tags, matches: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 		Name: "newswatch_topic_matches_total",
 		Help: "Match events derived live, per topic.",
 	}, []string{"topic"})}
@@ -54,9 +69,15 @@ func (d *Deriver) Update(list []topics.Topic) error {
 	return nil
 }
 
-// DocOf is the matcher's view of an article.
-func DocOf(a events.Article) topics.Doc {
-	return topics.Doc{Title: a.Title, Summary: a.Summary, Content: a.Content, URL: a.URL, Source: a.FeedID}
+// DocOf is the matcher's view of an article: its fields, and the tags its feed has now.
+// Every matcher of stored articles (the deriver, backfill, the page's query tester) builds
+// its documents here, so they all read tag: the same way.
+func DocOf(a events.Article, tags FeedTags) topics.Doc {
+	d := topics.Doc{Title: a.Title, Summary: a.Summary, Content: a.Content, URL: a.URL, Source: a.FeedID}
+	if tags != nil {
+		d.Tags = tags(a.FeedID)
+	}
+	return d
 }
 
 // Handle derives the match events of one article event (an events.Handler).
@@ -66,7 +87,7 @@ func (d *Deriver) Handle(data []byte, seq uint64) ([]events.Outgoing, error) {
 		return nil, err
 	}
 	c := d.cur.Load()
-	hits := c.matcher.Match(DocOf(a))
+	hits := c.matcher.Match(DocOf(a, d.tags))
 	if len(hits) == 0 {
 		return nil, nil
 	}

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func articleEvent(t *testing.T, a events.Article) []byte {
 func TestDeriverMatchesAndReloads(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	reg := prometheus.NewRegistry()
-	d, err := NewDeriver([]topics.Topic{{ID: "dprk", Query: "pyongyang AND moscow"}, {ID: "cafe", Query: "cafe"}}, reg, func() time.Time { return now })
+	d, err := NewDeriver([]topics.Topic{{ID: "dprk", Query: "pyongyang AND moscow"}, {ID: "cafe", Query: "cafe"}}, nil, reg, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +60,53 @@ func TestDeriverMatchesAndReloads(t *testing.T) {
 	}
 	if _, err := d.Handle([]byte(`{"type":"newswatch.poll"}`), 45); err == nil {
 		t.Error("Handle accepted a non-article event")
+	}
+}
+
+// A tag: topic holds for an article whose feed has the tag at the moment it is matched: the
+// lookup is asked per article, so a tag given to a feed later applies to later articles.
+func TestDeriverFeedTags(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	tags := map[string][]string{"wire": {"world"}}
+	lookup := func(feed string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return tags[feed]
+	}
+	d, err := NewDeriver([]topics.Topic{{ID: "world-korea", Query: "tag:world AND (korea OR dprk)"}, {ID: "no-sport", Query: "korea NOT tag:sport"}},
+		lookup, prometheus.NewRegistry(), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	topicsOf := func(feed string, seq uint64) []string {
+		t.Helper()
+		a := events.Article{ID: "a" + feed, FeedID: feed, URL: "https://x/" + feed, Title: "Korea talks", PublishedAt: now, FirstSeenAt: now}
+		outs, err := d.Handle(articleEvent(t, a), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range outs {
+			m, err := events.ParseMatch(o.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m.Topic)
+		}
+		return got
+	}
+	if got := topicsOf("wire", 1); len(got) != 2 || got[0] != "no-sport" || got[1] != "world-korea" {
+		t.Errorf("tagged feed: %v, want [no-sport world-korea]", got)
+	}
+	if got := topicsOf("blog", 2); len(got) != 1 || got[0] != "no-sport" {
+		t.Errorf("untagged feed: %v, want [no-sport]", got)
+	}
+	mu.Lock()
+	tags["blog"] = []string{"world", "sport"}
+	mu.Unlock()
+	if got := topicsOf("blog", 3); len(got) != 1 || got[0] != "world-korea" {
+		t.Errorf("after tagging the feed: %v, want [world-korea]", got)
 	}
 }
 

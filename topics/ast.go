@@ -14,20 +14,23 @@ const (
 	fContent
 	fURL
 	fSource
+	// fTag holds the tags of the article's feed, each one whole token (a tag is matched
+	// exactly, never cut into words).
+	fTag
 
 	// fDefault is where a term without a field scope may match.
 	fDefault  = fTitle | fSummary | fContent
-	numFields = 5
+	numFields = 6
 )
 
 // fieldNames is indexed by field bit position.
-var fieldNames = [numFields]string{"title", "summary", "content", "url", "source"}
+var fieldNames = [numFields]string{"title", "summary", "content", "url", "source", "tag"}
 
 var fieldByName = map[string]fieldSet{
-	"title": fTitle, "summary": fSummary, "content": fContent, "url": fURL, "source": fSource,
+	"title": fTitle, "summary": fSummary, "content": fContent, "url": fURL, "source": fSource, "tag": fTag,
 }
 
-const fieldList = "title, summary, content, url, source"
+const fieldList = "title, summary, content, url, source, tag"
 
 // op is the kind of a query node.
 type op uint8

@@ -13,9 +13,11 @@ type Topic struct {
 	ID, Query string
 }
 
-// Doc is an article as the matcher sees it. Source is the feed id.
+// Doc is an article as the matcher sees it. Source is the feed id; Tags are the feed's tags,
+// each compared whole and exactly with the tags a query names (tag:world).
 type Doc struct {
 	Title, Summary, Content, URL, Source string
+	Tags                                 []string
 }
 
 // TopicError is a topic whose query does not compile. Err is usually a

@@ -13,11 +13,25 @@ import (
 // of §4 over the parsed tree, on random queries and documents.
 
 // naiveDoc is a document as folded token lists per field (title, summary,
-// content, url, source).
+// content, url, source), and its feed's tags as they are.
 type naiveDoc [numFields][]string
 
 func newNaiveDoc(d Doc) naiveDoc {
-	return naiveDoc{Tokenize(d.Title), Tokenize(d.Summary), Tokenize(d.Content), Tokenize(decodeURL(d.URL)), Tokenize(d.Source)}
+	return naiveDoc{Tokenize(d.Title), Tokenize(d.Summary), Tokenize(d.Content), Tokenize(decodeURL(d.URL)), Tokenize(d.Source), d.Tags}
+}
+
+// randTags are the tags of random documents and queries. "korea" and "a" are words of the
+// vocabulary too, so a tag shares its term with text and the matcher must keep them apart.
+var randTags = []string{"korea", "asia", "middle-east", "sport", "a"}
+
+func randTagSet(r *rand.Rand) []string {
+	var out []string
+	for _, t := range randTags {
+		if r.IntN(3) == 0 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // occurrences returns the start positions of a leaf in field f.
@@ -188,8 +202,11 @@ func (g gen) leaf() string {
 		}
 		s = `"` + strings.Join(ws, " ") + `"`
 	}
+	if r.IntN(8) == 0 {
+		return "tag:" + randTags[r.IntN(len(randTags))]
+	}
 	if r.IntN(5) == 0 {
-		s = []string{"title:", "summary:", "content:", "url:", "source:"}[r.IntN(numFields)] + s
+		s = []string{"title:", "summary:", "content:", "url:", "source:"}[r.IntN(numFields-1)] + s
 	}
 	return s
 }
@@ -261,6 +278,7 @@ func testAgreesWithNaive(t *testing.T, g gen) {
 		d := Doc{
 			Title: randText(r, r.IntN(5)), Summary: randText(r, r.IntN(10)), Content: randText(r, r.IntN(40)),
 			URL: "https://x.test/" + strings.ReplaceAll(randText(r, r.IntN(4)), " ", "-"), Source: randText(r, r.IntN(3)),
+			Tags: randTagSet(r),
 		}
 		nd := newNaiveDoc(d)
 		var want []Hit
@@ -286,6 +304,7 @@ func FuzzMatch(f *testing.F) {
 	f.Add(`"a b" NEAR/2 (c OR d*)`, "d x a b", "a b c")
 	f.Add(`title:café NEAR/1 ﬁsh`, "Cafe\u0301 FISH", "")
 	f.Add(`북한* OR NOT Москва`, "북한과", "москва")
+	f.Add(`tag:world korea NOT tag:sport`, "world", "Korea")
 	f.Fuzz(func(t *testing.T, query, title, body string) {
 		q, err := Parse(query)
 		if err != nil {
@@ -295,7 +314,7 @@ func FuzzMatch(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse accepted %q but Compile failed: %v", query, err)
 		}
-		d := Doc{Title: title, Content: body, URL: "https://x.test/" + title, Source: body}
+		d := Doc{Title: title, Content: body, URL: "https://x.test/" + title, Source: body, Tags: []string{"world", "middle-east"}}
 		got := m.Match(d)
 		var want []Hit
 		if h := naiveHit("t", q, newNaiveDoc(d)); h != nil {

@@ -34,7 +34,7 @@ func (h Hit) TermStrings() []string {
 // made the query true; under OR only the alternatives that hold, under NEAR
 // only the pairs that are near each other, never terms under NOT. Terms come
 // in query order, each with its fields in the order title, summary, content,
-// url, source; repeated (term, field) pairs are dropped.
+// url, source, tag; repeated (term, field) pairs are dropped.
 func (s *scratch) explain(t *ctopic) {
 	s.recs = s.recs[:0]
 	s.collect(t.root)

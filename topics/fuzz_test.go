@@ -31,6 +31,7 @@ func FuzzParse(f *testing.F) {
 		`NOT a`, `a and b`, `«Северная Корея» NEAR/5 (Россия OR Москва)`, `북한* 러시아`,
 		`url:https://example.com/%D0%BC`, `a NEAR/3 b NEAR/3 c`, `((a)`, `"unterminated`,
 		`Café ﬁsh ＡＢＣ Straße`, `title:(summary:a)`, `k*rea`, `NEAR/0`, `12:30`,
+		`tag:world AND (korea OR dprk) NOT tag:sport`, `tag:(a OR "b") tag:Bad`,
 	} {
 		f.Add(s)
 	}

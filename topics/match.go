@@ -27,6 +27,11 @@ func (m *Matcher) Match(d Doc) []Hit {
 	s.index(m, d.Content, fContent)
 	s.index(m, decodeURL(d.URL), fURL)
 	s.index(m, d.Source, fSource)
+	for _, tag := range d.Tags {
+		// Whole, unfolded: tags are canonical (ValidTag), and "middle-east" is one tag.
+		s.tok = append(s.tok[:0], tag...)
+		s.token(m, fTag)
+	}
 	s.matched = s.matched[:0]
 	for _, t := range s.candidates(m) {
 		if s.eval(m.topics[t].root) {

@@ -167,6 +167,9 @@ func (p *parser) near() (*node, error) {
 		if !right.positional() {
 			return nil, errNearOperand(rightCol)
 		}
+		if (left.fieldsOf()|right.fieldsOf())&fTag != 0 {
+			return nil, &SyntaxError{Col: opTok.col, Msg: "tag: cannot be an operand of NEAR: a feed's tags have no positions"}
+		}
 		if left.fieldsOf()&right.fieldsOf() == 0 {
 			return nil, &SyntaxError{Col: opTok.col, Msg: "NEAR operands never share a field, so they can never be near"}
 		}
@@ -264,6 +267,9 @@ func (p *parser) fields() fieldSet {
 
 func (p *parser) word(t lexeme) (*node, error) {
 	w := t.text
+	if p.scope == fTag {
+		return tagLeaf(t)
+	}
 	star := strings.IndexByte(w, '*')
 	if star < 0 {
 		raw, folded := splitWords(w)
@@ -287,11 +293,43 @@ func (p *parser) word(t lexeme) (*node, error) {
 }
 
 func (p *parser) phrase(t lexeme) (*node, error) {
+	if p.scope == fTag {
+		return tagLeaf(t)
+	}
 	raw, folded := splitWords(t.text)
 	if len(folded) == 0 {
 		return nil, &SyntaxError{Col: t.col, Msg: "empty phrase"}
 	}
 	return p.leaf(raw, folded), nil
+}
+
+// MaxTagLen is the longest tag, as for feed tags in the config file and the API.
+const MaxTagLen = 64
+
+// ValidTag reports whether s is a well-formed feed tag: 1 to MaxTagLen characters from a-z,
+// 0-9 and -. Feed tags are checked by the same rule wherever they come from.
+func ValidTag(s string) bool {
+	if s == "" || len(s) > MaxTagLen {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// tagLeaf is the term of tag:NAME: the tag as one whole token, compared exactly with the
+// tags of the article's feed.
+func tagLeaf(t lexeme) (*node, error) {
+	if strings.HasSuffix(t.text, "*") && t.kind == tWord {
+		return nil, &SyntaxError{Col: t.col, Msg: fmt.Sprintf("tag: takes a whole tag, not a prefix: %q", t.text)}
+	}
+	if !ValidTag(t.text) {
+		return nil, &SyntaxError{Col: t.col, Msg: fmt.Sprintf("invalid tag %q: use 1 to %d characters from a-z, 0-9 and -", t.text, MaxTagLen)}
+	}
+	return &node{op: opTerm, fields: fTag, words: []string{t.text}, text: t.text}, nil
 }
 
 // leaf builds a term (one token) or a phrase (several).

@@ -17,6 +17,9 @@ type marker struct {
 func markerOf(terms []topics.MatchedTerm) marker {
 	m := marker{words: map[string]bool{}}
 	for _, t := range terms {
+		if t.Field == "tag" {
+			continue // a feed's tag, not a word of the text
+		}
 		if p, ok := strings.CutSuffix(t.Term, "*"); ok {
 			m.prefixes = append(m.prefixes, topics.Fold(p))
 			continue

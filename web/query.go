@@ -132,7 +132,7 @@ func (s *server) runQuery(r *http.Request, d *queryData, current string) {
 	for _, a := range slices.Backward(arts) {
 		var edited, cur []topics.MatchedTerm
 		inEdited, inCur := false, false
-		for _, h := range m.Match(matching.DocOf(a)) {
+		for _, h := range m.Match(matching.DocOf(a, s.o.FeedTags)) {
 			switch h.Topic {
 			case "edited":
 				edited, inEdited = h.Terms, true

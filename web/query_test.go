@@ -94,3 +94,35 @@ func TestQueryTester(t *testing.T) {
 		t.Errorf("search over three days does not find the article stored out of order:\n%s", body)
 	}
 }
+
+// The query tester reads tag: with the feeds' tags as the matcher does, and marks no word of
+// the text for a tag.
+func TestQueryTesterTags(t *testing.T) {
+	log := &articleLog{}
+	for i, feed := range []string{"wire", "blog", "wire"} {
+		log.add(t, events.Article{ID: fmt.Sprint("a", i), FeedID: feed, URL: fmt.Sprint("https://x.example/", i), Title: fmt.Sprint("World storm ", i),
+			PublishedAt: now.Add(-time.Hour), FirstSeenAt: now.Add(-time.Hour)})
+	}
+	cfg := &config.Config{Topics: []config.Topic{{ID: "storms", Name: "Storms", Query: "storm"}}}
+	det, _ := spike.NewDetector(nil)
+	h, err := New(Options{Config: func() *config.Config { return cfg }, Summaries: summaries.New(), Stories: stories.New(),
+		Volume: detectorVolume{det}, Alerts: alertlog.New(), Feeds: noFeeds{}, Silences: silenceList{}, Articles: log,
+		FeedTags: func(feed string) []string {
+			if feed == "wire" {
+				return []string{"world"}
+			}
+			return nil
+		},
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, h, "/query?topic=storms&days=1&partial=1&q=tag%3Aworld+AND+storm", false)
+	if !strings.Contains(body, `id="match-count">2<`) || !strings.Contains(body, "World <mark>storm</mark> 2") || strings.Contains(body, "<mark>World</mark>") {
+		t.Errorf("tag:world AND storm should match the wire's two articles, marking storm only:\n%s", body)
+	}
+	_, body = get(t, h, "/query?topic=storms&days=1&partial=1&q=tag%3AWorld", false)
+	if !strings.Contains(body, "does not parse") || !strings.Contains(body, "invalid tag") {
+		t.Errorf("a malformed tag is not explained:\n%s", body)
+	}
+}

@@ -126,7 +126,7 @@ func (s *server) latest(r *http.Request, t config.Topic, d topicData) []latestRo
 		row := latestRow{hitRow: hitRow{ID: a.ID, URL: a.URL, Source: a.Source, At: a.PublishedAt,
 			Title: template.HTML(template.HTMLEscapeString(a.Title))}, Story: storyOf[a.ID]}
 		if art, ok := stored[a.ID]; ok && m != nil {
-			for _, h := range m.Match(matching.DocOf(art)) {
+			for _, h := range m.Match(matching.DocOf(art, s.o.FeedTags)) {
 				row.hitRow = hitOf(art, h.Terms)
 				row.At = a.PublishedAt
 			}

@@ -66,6 +66,9 @@ type Options struct {
 	// Articles is the article stream, read for the query tester and search (*events.Conn);
 	// nil leaves those pages with an explanation.
 	Articles ArticleLog
+	// FeedTags gives a feed's tags now, so the query tester reads tag: as the matcher does
+	// (nil: no feed has tags).
+	FeedTags func(feedID string) []string
 	// Gatherer gives the receivers' pending and dead-lettered alerts (may be nil).
 	Gatherer prometheus.Gatherer
 	// PollNow shows a "poll now" button per feed, calling POST /api/v1/feeds/{id}/poll.

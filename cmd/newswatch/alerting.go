@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
@@ -106,9 +107,18 @@ func configSilences(cfg *config.Config) []alerts.Silence {
 
 const silenceStateKey = "silences"
 
+// apiSilences is the revision of the stored API silences this instance holds; mu serialises
+// a change through this instance's API (applied, then stored) with following a change made
+// through another instance (syncSilences), so neither undoes the other.
+type apiSilences struct {
+	mu  sync.Mutex
+	rev uint64
+}
+
 // loadSilences restores the silences created through the API.
 func (a *App) loadSilences(ctx context.Context) error {
-	data, err := a.conn.GetState(ctx, silenceStateKey)
+	data, rev, err := a.conn.GetStateRev(ctx, silenceStateKey)
+	a.apiSilences.rev = rev
 	if err != nil || data == nil {
 		return err
 	}
@@ -138,17 +148,48 @@ func (s silenceStore) Add(ctx context.Context, topic string, until time.Time, co
 	if !known {
 		return alerts.Silence{}, fmt.Errorf("unknown topic %q", topic)
 	}
+	s.a.apiSilences.mu.Lock()
+	defer s.a.apiSilences.mu.Unlock()
 	x := s.a.silences.Add(alerts.Silence{Topic: topic, Until: until, Comment: comment})
 	return x, s.persist(ctx)
 }
 
 func (s silenceStore) Remove(ctx context.Context, id string) error {
+	s.a.apiSilences.mu.Lock()
+	defer s.a.apiSilences.mu.Unlock()
 	if err := s.a.silences.Remove(id); err != nil {
 		return err
 	}
 	return s.persist(ctx)
 }
 
+// syncSilences makes this instance's API silences the stored ones when they are newer than
+// what it holds: a silence made or expired through another instance (followState).
+func (a *App) syncSilences(ctx context.Context) error {
+	a.apiSilences.mu.Lock()
+	defer a.apiSilences.mu.Unlock()
+	data, rev, err := a.conn.GetStateRev(ctx, silenceStateKey)
+	if err != nil {
+		return fmt.Errorf("read silences: %w", err)
+	}
+	if rev <= a.apiSilences.rev {
+		return nil
+	}
+	var list []alerts.Silence
+	if data == nil { // the value's object is gone (GetStateRev logged it)
+		a.apiSilences.rev = rev
+		return fmt.Errorf("stored silences lost (state key %s, revision %d), keeping the ones held", silenceStateKey, rev)
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		a.apiSilences.rev = rev // the same version would fail again; wait for the next
+		return fmt.Errorf("stored silences unreadable (state key %s, revision %d), keeping the ones held: %w", silenceStateKey, rev, err)
+	}
+	a.silences.SetAPI(list)
+	a.apiSilences.rev = rev
+	return nil
+}
+
+// persist stores the API silences; the caller holds apiSilences.mu.
 func (s silenceStore) persist(ctx context.Context) error {
 	var api []alerts.Silence
 	for _, x := range s.a.silences.Active() {
@@ -160,5 +201,10 @@ func (s silenceStore) persist(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.a.conn.PutState(ctx, silenceStateKey, data)
+	rev, err := s.a.conn.PutStateRev(ctx, silenceStateKey, data)
+	if err != nil {
+		return err
+	}
+	s.a.apiSilences.rev = rev
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newswatch/newswatch/alerts"
@@ -43,33 +44,36 @@ type Deps struct {
 
 // App is one running newswatch: the NATS connection, the poller, the projections and the API.
 type App struct {
-	mu         sync.RWMutex // guards cfg, which a reload replaces
-	cfg        *config.Config
-	deps       Deps
-	log        *slog.Logger
-	conn       *events.Conn
-	store      *events.Store
-	poller     *feeds.Poller
-	health     *feedhealth.Projection
-	summaries  *summaries.Projection
-	stories    *stories.Projection
-	deriver    *matching.Deriver
-	matcher    *events.Processor
-	alertRun   *alerts.Runner
-	spikeRun   *alerts.SpikeRunner
-	digestRun  *alerts.DigestRunner
-	silences   *alerts.Silences
-	alertLog   *alertlog.Projection
-	receivers  *receiverSet
-	projectors []*events.Projector
-	httpSrv    *http.Server
-	listener   net.Listener
-	node       *cluster.Node  // nil without cluster mode
-	sources    *sourceSet     // feeds added at run time (sources.go)
-	fetcher    *fetch.Fetcher // shared by the poller, feed discovery and full text
-	fullText   *fullTexter
-	fullTextP  *events.Processor
-	websub     *websub.Manager // nil unless websub.callback_base_url is set (websub.go)
+	mu           sync.RWMutex // guards cfg, which a reload replaces
+	cfg          *config.Config
+	deps         Deps
+	log          *slog.Logger
+	conn         *events.Conn
+	store        *events.Store
+	poller       *feeds.Poller
+	health       *feedhealth.Projection
+	summaries    *summaries.Projection
+	stories      *stories.Projection
+	deriver      *matching.Deriver
+	matcher      *events.Processor
+	alertRun     *alerts.Runner
+	spikeRun     *alerts.SpikeRunner
+	digestRun    *alerts.DigestRunner
+	silences     *alerts.Silences
+	alertLog     *alertlog.Projection
+	receivers    *receiverSet
+	projectors   []*events.Projector
+	httpSrv      *http.Server
+	listener     net.Listener
+	node         *cluster.Node  // nil without cluster mode
+	sources      *sourceSet     // feeds added at run time (sources.go)
+	fetcher      *fetch.Fetcher // shared by the poller, feed discovery and full text
+	fullText     *fullTexter
+	fullTextP    *events.Processor
+	websub       *websub.Manager                     // nil unless websub.callback_base_url is set (websub.go)
+	tags         atomic.Pointer[map[string][]string] // polled feed -> its tags (sources.go)
+	apiSilences  apiSilences                         // revision of the stored API silences held
+	followErrors *prometheus.CounterVec              // by state key (cluster.go)
 }
 
 // New connects to JetStream (starting the embedded server if configured), makes sure the
@@ -90,6 +94,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		return nil, err
 	}
 	m.natsConnected.Set(1)
+	a.followErrors = m.followErrors
+	for _, key := range []string{silenceStateKey, runtimeFeedsKey} {
+		a.followErrors.WithLabelValues(key) // 0 from the start, with or without cluster mode
+	}
 	if err := a.conn.EnsureStreams(ctx); err != nil {
 		return nil, err
 	}
@@ -105,7 +113,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	a.health = feedhealth.New()
 	a.summaries = summaries.New()
 	a.stories = stories.New()
-	a.deriver, err = matching.NewDeriver(topicList(cfg), deps.Registry, deps.Now)
+	a.deriver, err = matching.NewDeriver(topicList(cfg), a.feedTags, deps.Registry, deps.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +176,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	if err := a.loadSources(ctx); err != nil {
 		return nil, err
 	}
-	a.fullText.setFeeds(fullTextIDs(cfg, a.sources.doc))
+	a.setPolled(cfg, a.sources.doc)
 	if err := a.newWebSub(cfg); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,10 @@ func backfillMatches(ctx context.Context, conn *events.Conn, cfg *config.Config,
 	if err != nil {
 		return events.ReplayStats{}, err
 	}
+	tags, err := storedTags(ctx, conn, cfg)
+	if err != nil {
+		return events.ReplayStats{}, err
+	}
 	known, err := knownMatches(ctx, conn, list)
 	if err != nil {
 		return events.ReplayStats{}, err
@@ -47,7 +51,7 @@ func backfillMatches(ctx context.Context, conn *events.Conn, cfg *config.Config,
 				return false, nil
 			}
 			derived := false
-			for _, h := range m.Match(matching.DocOf(a)) {
+			for _, h := range m.Match(matching.DocOf(a, tags)) {
 				key := h.Topic + "\x00" + a.ID
 				if known[key] {
 					continue

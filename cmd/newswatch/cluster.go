@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"time"
 
-	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/cluster"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/feeds"
@@ -96,36 +93,39 @@ func (a *App) runCluster(ctx context.Context, goFn func(func() error)) {
 			return nil
 		})
 	})
-	goFn(func() error { a.followSilences(ctx, silenceFollowInterval); return nil })
+	goFn(func() error { a.followState(ctx, silenceStateKey, a.syncSilences); return nil })
+	goFn(func() error { a.followState(ctx, runtimeFeedsKey, a.syncSources); return nil })
 }
 
-// silenceFollowInterval is how often an instance of a cluster reads the stored silences.
-const silenceFollowInterval = 2 * time.Second
-
-// followSilences keeps this instance's silences equal to the stored set, so a silence made or
-// expired through any instance's API holds on the instance running the alert roles within
-// a few seconds. One small KV read per interval.
-func (a *App) followSilences(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var last []byte
-	for {
+// followState keeps this instance up with a state document that any instance of the cluster
+// may change (the API's silences, the runtime feeds): it watches the key and calls sync, which
+// reads the newest version and applies it when it is newer than the one held (so the instance
+// that wrote a version does not apply it again). A change made through any instance is thus
+// applied on every other within moments. The watch is one goroutine per key; when it fails, or
+// sync does, the failure is logged and counted (newswatch_state_follow_errors_total) and the
+// watch starts again after a pause of 1 s, doubling up to 30 s, and its first sync catches up
+// with whatever was missed.
+func (a *App) followState(ctx context.Context, key string, sync func(context.Context) error) {
+	const first, most = time.Second, 30 * time.Second
+	pause := first
+	for ctx.Err() == nil {
+		began := time.Now()
+		err := a.conn.WatchState(ctx, key, sync)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(began) > time.Minute {
+			pause = first // a watch that held for a while failed afresh
+		}
+		a.followErrors.WithLabelValues(key).Inc()
+		a.log.Warn("following a shared state document failed; watching it again", "component", "cluster",
+			"key", "state."+key, "retry_in", pause.String(), "error", err)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(pause):
 		}
-		data, err := a.conn.GetState(ctx, silenceStateKey)
-		if err != nil || bytes.Equal(data, last) {
-			continue
-		}
-		var list []alerts.Silence
-		if err := json.Unmarshal(data, &list); err != nil && data != nil {
-			a.log.Warn("stored silences unreadable; keeping the ones held", "error", err)
-			continue
-		}
-		last = data
-		a.silences.SetAPI(list)
+		pause = min(2*pause, most)
 	}
 }
 

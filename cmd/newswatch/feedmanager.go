@@ -256,6 +256,8 @@ func (m feedManager) Import(ctx context.Context, req api.ImportRequest) (any, er
 		return rep, nil
 	}
 	err = m.a.changeSources(ctx, func(cfg *config.Config, cur *runtimeFeeds) error {
+		// Planned afresh on each attempt (changeSources may retry on a newer document).
+		rep.Added, rep.Problems = []api.FeedAdded{}, []opml.Problem{}
 		cur.Feeds = append(cur.Feeds, plan(cfg, cur)...)
 		return nil
 	})

@@ -87,3 +87,35 @@ topics:
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestTopicsTestTags: topics test reads tag: as the daemon does, for the feed the items are
+// said to come from (--feed, with its tags in the file) and the tags given (--tag).
+func TestTopicsTestTags(t *testing.T) {
+	fs := newFeedServer(t)
+	fs.set("/news.xml", rss("News", item{"Korea talks", "https://example.org/korea", "Envoys met."}))
+	cfgFile := writeFile(t, "t.yaml", `data_dir: `+t.TempDir()+`
+fetch: {allow_networks: ["127.0.0.1/32"]}
+feeds:
+  - {id: wire, url: "https://wire.example/rss", tags: [world]}
+topics:
+  - {id: world-korea, query: 'tag:world AND korea'}
+  - {id: korea, query: 'korea NOT tag:sport'}
+`)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, exitOK, `"topics":["korea"]`},
+		{[]string{"--feed", "wire"}, exitOK, `"topics":["korea","world-korea"]`},
+		{[]string{"--tag", "world", "--tag", "sport"}, exitOK, `"topics":["world-korea"]`},
+		{[]string{"--feed", "nope"}, exitUsage, "--feed nope: no such feed"},
+		{[]string{"--tag", "World"}, exitUsage, `--tag "World": use 1 to 64 characters`},
+	} {
+		args := append([]string{"topics", "test", "--config", cfgFile, "--json"}, tc.args...)
+		code, out, errOut := run(t, append(args, fs.srv.URL+"/news.xml")...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("%v: exit %d, want %d with %s\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 type appMetrics struct {
 	reg           *prometheus.Registry
 	natsConnected prometheus.Gauge
+	followErrors  *prometheus.CounterVec
 }
 
 // newAppMetrics registers the process-wide metrics: build info, Go and process collectors, and
@@ -32,6 +33,10 @@ func newAppMetrics(reg *prometheus.Registry, version string) *appMetrics {
 			Name: "newswatch_nats_connected",
 			Help: "1 when the NATS connection is up, else 0.",
 		}),
+		followErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_state_follow_errors_total",
+			Help: "Failures following a state document that every instance of a cluster shares (silences, feeds.runtime); each is followed by a new watch.",
+		}, []string{"key"}),
 	}
 }
 

@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds"
 	"github.com/newswatch/newswatch/feeds/opml"
+	"github.com/newswatch/newswatch/matching"
 )
 
 // Feeds managed at run time (docs/sources.md).
@@ -47,26 +50,68 @@ type runtimeFeeds struct {
 	Paused []string `json:"paused,omitempty"`
 }
 
-// sourceSet holds the runtime document; mu serialises changes from their read to their
-// application, so two API calls cannot lose each other's change.
+// sourceSet holds the runtime document and its revision in the state bucket; mu serialises
+// changes from their read to their application, so two API calls cannot lose each other's
+// change, and a change followed from another instance of a cluster (syncSources) with both.
 type sourceSet struct {
 	mu  sync.Mutex
 	doc runtimeFeeds
+	rev uint64
 }
 
 // loadSources reads the runtime feeds at start.
 func (a *App) loadSources(ctx context.Context) error {
-	data, err := a.conn.GetState(ctx, runtimeFeedsKey)
+	data, rev, err := a.conn.GetStateRev(ctx, runtimeFeedsKey)
 	if err != nil {
 		return fmt.Errorf("read runtime feeds: %w", err)
 	}
-	a.sources = &sourceSet{}
+	a.sources = &sourceSet{rev: rev}
 	if data == nil {
 		return nil
 	}
 	if err := json.Unmarshal(data, &a.sources.doc); err != nil {
 		return fmt.Errorf("read runtime feeds (state key %s): %w", runtimeFeedsKey, err)
 	}
+	return nil
+}
+
+// syncSources applies the stored runtime document when it is newer than the one this instance
+// holds: a change made through another instance of the cluster (followState). It takes the
+// same path as a change through the API: the polled set recomputed and handed to the poller,
+// the feeds' tags to the matcher. The instance that stored a version holds its revision
+// already and does nothing.
+func (a *App) syncSources(ctx context.Context) error {
+	cfg := a.config()
+	a.sources.mu.Lock()
+	defer a.sources.mu.Unlock()
+	return a.adoptStoredLocked(ctx, cfg)
+}
+
+// adoptStoredLocked reads the stored runtime document and applies it when it is newer than the
+// one held. The caller holds a.sources.mu.
+func (a *App) adoptStoredLocked(ctx context.Context, cfg *config.Config) error {
+	data, rev, err := a.conn.GetStateRev(ctx, runtimeFeedsKey)
+	if err != nil {
+		return fmt.Errorf("read runtime feeds: %w", err)
+	}
+	if rev <= a.sources.rev {
+		return nil
+	}
+	var doc runtimeFeeds
+	if data == nil { // the value's object is gone (GetStateRev logged it)
+		a.sources.rev = rev // the next change through this instance writes the feeds it holds
+		return fmt.Errorf("runtime feeds lost (state key %s, revision %d), keeping the ones polled", runtimeFeedsKey, rev)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		a.sources.rev = rev // the same version would fail again; wait for the next
+		return fmt.Errorf("runtime feeds unreadable (state key %s, revision %d), keeping the ones polled: %w", runtimeFeedsKey, rev, err)
+	}
+	// Held only once applied: a poller that refused the set is offered it again.
+	if err := a.applyLocked(ctx, cfg, doc); err != nil {
+		return fmt.Errorf("apply runtime feeds (revision %d): %w", rev, err)
+	}
+	a.sources.doc, a.sources.rev = doc, rev
+	a.log.Info("runtime feeds changed through another instance", "component", "sources", "revision", rev, "runtime_feeds", len(doc.Feeds))
 	return nil
 }
 
@@ -88,6 +133,24 @@ func feedSet(cfg *config.Config, doc runtimeFeeds) []feeds.Feed {
 		out = append(out, feeds.Feed{ID: f.ID, URL: f.URL, Schedule: f.Schedule, Paused: slices.Contains(doc.Paused, f.ID)})
 	}
 	return out
+}
+
+// storedTags is the tag lookup of a command that matches stored articles outside the daemon
+// (backfill): the tags of the file's feeds and of the runtime feeds stored now, as a daemon on
+// this store has them.
+func storedTags(ctx context.Context, conn *events.Conn, cfg *config.Config) (matching.FeedTags, error) {
+	var doc runtimeFeeds
+	data, err := conn.GetState(ctx, runtimeFeedsKey)
+	if err != nil {
+		return nil, fmt.Errorf("read runtime feeds: %w", err)
+	}
+	if data != nil {
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("read runtime feeds (state key %s): %w", runtimeFeedsKey, err)
+		}
+	}
+	tags := polledTags(cfg, doc)
+	return func(id string) []string { return tags[id] }, nil
 }
 
 // shadowed lists runtime feeds the file now declares (by id or URL), for a warning.
@@ -114,12 +177,52 @@ func (a *App) applyLocked(ctx context.Context, cfg *config.Config, doc runtimeFe
 	if ids := shadowed(cfg, doc); len(ids) > 0 {
 		a.log.Warn("runtime feeds left out: the config file now declares their id or URL", "component", "sources", "feeds", ids)
 	}
-	a.fullText.setFeeds(fullTextIDs(cfg, doc))
+	a.setPolled(cfg, doc)
 	set := feedSet(cfg, doc)
 	if err := a.poller.SetFeeds(ctx, set); err != nil {
 		return err
 	}
 	a.setWebSubFeeds(set)
+	return nil
+}
+
+// setPolled hands what the other parts need of the polled set to them: the full-text feeds to
+// the full-text step, the feeds' tags to the matcher.
+func (a *App) setPolled(cfg *config.Config, doc runtimeFeeds) {
+	a.fullText.setFeeds(fullTextIDs(cfg, doc))
+	tags := polledTags(cfg, doc)
+	a.tags.Store(&tags)
+}
+
+// polledTags are the tags of the polled feeds: a file feed's from the file, a runtime feed's
+// from the document (a runtime feed the file shadows has none of its own).
+func polledTags(cfg *config.Config, doc runtimeFeeds) map[string][]string {
+	out := map[string][]string{}
+	file := make(map[string]bool, len(cfg.Feeds))
+	for _, f := range cfg.Feeds {
+		file[f.ID] = true
+		if len(f.Tags) > 0 {
+			out[f.ID] = slices.Clone(f.Tags)
+		}
+	}
+	polled := map[string]string{} // id -> URL
+	for _, f := range feedSet(cfg, doc) {
+		polled[f.ID] = f.URL
+	}
+	for _, f := range doc.Feeds {
+		if !file[f.ID] && len(f.Tags) > 0 && polled[f.ID] == f.URL {
+			out[f.ID] = slices.Clone(f.Tags)
+		}
+	}
+	return out
+}
+
+// feedTags is the matcher's tag lookup (matching.FeedTags): the tags a feed has now. The map
+// is replaced whole each time the polled set changes, never written in place.
+func (a *App) feedTags(feedID string) []string {
+	if m := a.tags.Load(); m != nil {
+		return (*m)[feedID]
+	}
 	return nil
 }
 
@@ -145,28 +248,45 @@ func fullTextIDs(cfg *config.Config, doc runtimeFeeds) map[string]bool {
 
 // changeSources applies a change to the runtime document: it stores the new document, then
 // hands the new feed set to the poller. When storing fails nothing changes.
+//
+// The write is conditional on the revision held, so two instances of a cluster changing the
+// document at once cannot lose each other's change: the one that finds it changed adopts the
+// stored version and makes its change again on it (change may run more than once).
 func (a *App) changeSources(ctx context.Context, change func(cfg *config.Config, doc *runtimeFeeds) error) error {
 	cfg := a.config()
 	a.sources.mu.Lock()
 	defer a.sources.mu.Unlock()
-	next := runtimeFeeds{Feeds: slices.Clone(a.sources.doc.Feeds), Paused: slices.Clone(a.sources.doc.Paused)}
-	if err := change(cfg, &next); err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		next := runtimeFeeds{Feeds: slices.Clone(a.sources.doc.Feeds), Paused: slices.Clone(a.sources.doc.Paused)}
+		if err := change(cfg, &next); err != nil {
+			return err
+		}
+		// Validate against the poller before storing, so a bad schedule is never persisted.
+		if err := feeds.CheckFeeds(feedSet(cfg, next)); err != nil {
+			return err
+		}
+		data, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("store runtime feeds: %w", err)
+		}
+		rev, err := a.conn.PutStateIf(ctx, runtimeFeedsKey, data, a.sources.rev)
+		if errors.Is(err, events.ErrStateChanged) && attempt < maxChangeAttempts {
+			if err := a.adoptStoredLocked(ctx, cfg); err != nil {
+				return fmt.Errorf("store runtime feeds: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store runtime feeds: %w", err)
+		}
+		a.sources.doc, a.sources.rev = next, rev
+		return a.applyLocked(ctx, cfg, next)
 	}
-	// Validate against the poller before storing, so a bad schedule is never persisted.
-	if err := feeds.CheckFeeds(feedSet(cfg, next)); err != nil {
-		return err
-	}
-	data, err := json.Marshal(next)
-	if err != nil {
-		return fmt.Errorf("store runtime feeds: %w", err)
-	}
-	if err := a.conn.PutState(ctx, runtimeFeedsKey, data); err != nil {
-		return fmt.Errorf("store runtime feeds: %w", err)
-	}
-	a.sources.doc = next
-	return a.applyLocked(ctx, cfg, next)
 }
+
+// maxChangeAttempts bounds how often a change is made again on a document another instance
+// changed meanwhile.
+const maxChangeAttempts = 5
 
 // feedOrigins says where a feed comes from: "file" or "runtime".
 func feedOrigins(cfg *config.Config) func(id string) string {

@@ -223,12 +223,15 @@ type testItem struct {
 
 func cmdTopics(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "test" {
-		fmt.Fprintln(stderr, "Usage: newswatch topics test [--config FILE] [--json] FILE|URL...")
+		fmt.Fprintln(stderr, "Usage: newswatch topics test [--config FILE] [--json] [--feed ID] [--tag TAG]... FILE|URL...")
 		return exitUsage
 	}
-	fs := newFlags("topics test", "topics test [--config FILE] [--json] FILE|URL...", stderr)
+	fs := newFlags("topics test", "topics test [--config FILE] [--json] [--feed ID] [--tag TAG]... FILE|URL...", stderr)
 	path := fs.String("config", "", "config file (default $NEWSWATCH_CONFIG, else the built-in default)")
 	asJSON := fs.Bool("json", false, "one JSON object per item and line")
+	feedID := fs.String("feed", "", "match the items as articles of this feed: its id for source:, and its tags in the config file for tag:")
+	var tags stringList
+	fs.Var(&tags, "tag", "match the items as articles of a feed with this tag, for tag: (repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flagHelp) {
 			return exitOK
@@ -249,6 +252,11 @@ func cmdTopics(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	as, err := testFeedOf(cfg, *feedID, tags)
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch topics test:", err)
+		return exitUsage
+	}
 	fetcher, err := newFetcher(cfg, buildVersion())
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -256,7 +264,7 @@ func cmdTopics(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	code := exitOK
 	for _, src := range fs.Args() {
-		items, err := testSource(ctx, fetcher, m, src)
+		items, err := testSource(ctx, fetcher, m, as, src)
 		if err != nil {
 			fmt.Fprintf(stderr, "newswatch topics test: %s: %v\n", src, err)
 			code = exitRuntime
@@ -269,12 +277,49 @@ func cmdTopics(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return code
 }
 
+// testFeed is the feed that tested items are taken to come from: by default "test", with no
+// tags.
+type testFeed struct {
+	id   string
+	tags []string
+}
+
+// testFeedOf reads --feed and --tag: a feed of the config file lends its id and tags, and
+// each --tag (checked like a feed's tags) is added.
+func testFeedOf(cfg *config.Config, id string, tags []string) (testFeed, error) {
+	as := testFeed{id: "test"}
+	if id != "" {
+		i := slices.IndexFunc(cfg.Feeds, func(f config.Feed) bool { return f.ID == id })
+		if i < 0 {
+			return as, fmt.Errorf("--feed %s: no such feed in the config file", id)
+		}
+		as = testFeed{id: id, tags: slices.Clone(cfg.Feeds[i].Tags)}
+	}
+	for _, t := range tags {
+		if !topics.ValidTag(t) {
+			return as, fmt.Errorf("--tag %q: use 1 to %d characters from a-z, 0-9 and -", t, topics.MaxTagLen)
+		}
+		if !slices.Contains(as.tags, t) {
+			as.tags = append(as.tags, t)
+		}
+	}
+	return as, nil
+}
+
+// lookup is the matcher's tag lookup for items of the tested feed.
+func (as testFeed) lookup(feedID string) []string {
+	if feedID == as.id {
+		return as.tags
+	}
+	return nil
+}
+
 // testSource reads a feed or article from a file or URL and matches every item.
-func testSource(ctx context.Context, f *fetch.Fetcher, m *topics.Matcher, src string) ([]testItem, error) {
+func testSource(ctx context.Context, f *fetch.Fetcher, m *topics.Matcher, as testFeed, src string) ([]testItem, error) {
 	if isSiteRoot(src) {
 		// A site's address: test the feed it leads to (see feeds/discover).
 		if found, err := discover.Find(ctx, f, src); err == nil {
-			return feedItems(m, found.Feed), nil
+			return feedItems(m, as, found.Feed), nil
 		}
 	}
 	data, contentType, base, err := readSource(ctx, f, src)
@@ -289,9 +334,9 @@ func testSource(ctx context.Context, f *fetch.Fetcher, m *topics.Matcher, src st
 			}
 		}
 		a := articleFromFile(src, data)
-		return []testItem{matchItem(m, base, a.title, topics.Doc{Title: a.title, Content: a.text})}, nil
+		return []testItem{matchItem(m, base, a.title, topics.Doc{Title: a.title, Content: a.text, Source: as.id, Tags: as.tags})}, nil
 	}
-	return feedItems(m, feed), nil
+	return feedItems(m, as, feed), nil
 }
 
 // isSiteRoot reports whether src is the address of a site's home page (an http(s) URL with no
@@ -302,15 +347,15 @@ func isSiteRoot(src string) bool {
 }
 
 // feedItems matches every item of a feed.
-func feedItems(m *topics.Matcher, feed *parse.Feed) []testItem {
+func feedItems(m *topics.Matcher, as testFeed, feed *parse.Feed) []testItem {
 	now := time.Now()
 	var out []testItem
 	for _, it := range feed.Items {
-		a, err := normalize.Article("test", feed.Language, it, now)
+		a, err := normalize.Article(as.id, feed.Language, it, now)
 		if err != nil {
 			continue
 		}
-		out = append(out, matchItem(m, a.URL, a.Title, matching.DocOf(a)))
+		out = append(out, matchItem(m, a.URL, a.Title, matching.DocOf(a, as.lookup)))
 	}
 	return out
 }

@@ -176,7 +176,7 @@ func checkQueryTester(t *testing.T, r *running, b *browser, current string) {
 		t.Fatal(err)
 	}
 	for _, a := range r.articles(t) {
-		for _, h := range m.Match(matching.DocOf(a)) {
+		for _, h := range m.Match(matching.DocOf(a, nil)) {
 			want[h.Topic]++
 		}
 	}

@@ -63,7 +63,7 @@ func matchAll(t testing.TB, path string, arts []labelled) (in, out []labelled) {
 		t.Fatalf("%s: %v", path, err)
 	}
 	for _, a := range arts {
-		hits := m.Match(matching.DocOf(article(a)))
+		hits := m.Match(matching.DocOf(article(a), nil))
 		if len(hits) == 0 {
 			out = append(out, a)
 			continue

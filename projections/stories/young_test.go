@@ -66,7 +66,7 @@ func youngTopicErrors(t testing.TB, prm params) []string {
 		for i, id := range c.order {
 			a := items[id]
 			a.ID, a.At = id, at
-			hits := m.Match(matching.DocOf(article(a)))
+			hits := m.Match(matching.DocOf(article(a), nil))
 			if len(hits) != 1 {
 				t.Fatalf("%s: %s does not match %s", c.topic, id, c.query)
 			}
