@@ -131,7 +131,7 @@ type subscriptionStore struct {
 
 func (s subscriptionStore) List(ctx context.Context) ([]websub.Subscription, error) {
 	var out []websub.Subscription
-	err := s.c.ListSmallState(ctx, websubKeyPrefix, func(key string, data []byte) error {
+	err := s.c.ListState(ctx, websubKeyPrefix, func(key string, data []byte) error {
 		var sub websub.Subscription
 		if err := json.Unmarshal(data, &sub); err != nil {
 			s.log.Warn("stored subscription unreadable; the feed subscribes anew", "key", "state."+websubKeyPrefix+"."+key, "error", err)
@@ -144,7 +144,7 @@ func (s subscriptionStore) List(ctx context.Context) ([]websub.Subscription, err
 }
 
 func (s subscriptionStore) Get(ctx context.Context, feed string) (*websub.Subscription, uint64, error) {
-	data, rev, err := s.c.GetSmallState(ctx, websubKeyPrefix+"."+feed)
+	data, rev, err := s.c.GetStateRev(ctx, websubKeyPrefix+"."+feed)
 	if err != nil || data == nil {
 		return nil, 0, err
 	}
@@ -161,8 +161,8 @@ func (s subscriptionStore) Put(ctx context.Context, sub websub.Subscription, rev
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.c.PutSmallState(ctx, websubKeyPrefix+"."+sub.Feed, data, rev)
-	if errors.Is(err, events.ErrStateConflict) {
+	n, err := s.c.PutStateIf(ctx, websubKeyPrefix+"."+sub.Feed, data, rev)
+	if errors.Is(err, events.ErrStateChanged) {
 		return 0, websub.ErrConflict
 	}
 	return n, err
