@@ -79,7 +79,7 @@ func registerMetrics(reg prometheus.Registerer, roles []string, held float64, me
 	}, members)
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "newswatch_cluster_feeds_owned",
-		Help: "Configured feeds this instance polls under the current member list.",
+		Help: "Feeds (of the config file and added at run time) this instance polls under the current member list.",
 	}, func() float64 { return m.owned() })
 	return m
 }

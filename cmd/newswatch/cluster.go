@@ -31,7 +31,7 @@ func (a *App) joinCluster(ctx context.Context, cfg *config.Config) error {
 		roles = append(roles, deliveryRole(n.Name))
 	}
 	if !cfg.Cluster.Enabled {
-		cluster.Standalone(a.deps.Registry, roles, func() int { return len(a.config().Feeds) })
+		cluster.Standalone(a.deps.Registry, roles, func() int { return len(a.polledIDs()) })
 		return nil
 	}
 	node, err := cluster.New(ctx, a.conn.JS, cluster.Config{
@@ -42,16 +42,27 @@ func (a *App) joinCluster(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	a.node = node
-	node.CountFeeds(func() []string {
-		list := a.config().Feeds
-		ids := make([]string, len(list))
-		for i, f := range list {
+	node.CountFeeds(a.polledIDs)
+	a.log.Info("cluster mode", "component", "cluster", "instance", node.ID(), "lease_ttl", node.TTL().String())
+	return nil
+}
+
+// polledIDs are the ids of the feeds polled now, of the file and added at run time (the file's
+// alone before the poller exists).
+func (a *App) polledIDs() []string {
+	if a.poller == nil {
+		ids := make([]string, len(a.config().Feeds))
+		for i, f := range a.config().Feeds {
 			ids[i] = f.ID
 		}
 		return ids
-	})
-	a.log.Info("cluster mode", "component", "cluster", "instance", node.ID(), "lease_ttl", node.TTL().String())
-	return nil
+	}
+	list := a.poller.Feeds()
+	ids := make([]string, len(list))
+	for i, f := range list {
+		ids[i] = f.ID
+	}
+	return ids
 }
 
 // role returns fn as is without cluster mode, else fn run only while this instance holds the

@@ -155,12 +155,32 @@ func TestClusterRuntimeFeedsFollow(t *testing.T) {
 		}
 		return true
 	})
+	// The runtime feeds are shared out like the file's: the instances' shares add up to all.
+	follow("the feeds owned add up to the polled set", func() bool {
+		return gaugeValue(t, a, "newswatch_cluster_feeds_owned")+gaugeValue(t, b, "newswatch_cluster_feeds_owned") == float64(len(a.app.poller.Feeds()))
+	})
 
 	for _, m := range []*member{a, b} {
 		if n := metricValue(t, m, "newswatch_state_follow_errors_total", "feeds.runtime"); n != 0 {
 			t.Errorf("%s: %v follow errors", m.name, n)
 		}
 	}
+}
+
+// gaugeValue is an unlabelled gauge of a member's registry.
+func gaugeValue(t *testing.T, m *member, name string) float64 {
+	t.Helper()
+	mfs, err := m.app.deps.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("%s: no %s", m.name, name)
+	return 0
 }
 
 // metricValue is a counter of a member's registry with the label key=value.
