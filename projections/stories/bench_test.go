@@ -24,6 +24,9 @@ type corpus struct {
 	n      int
 	t0     time.Time
 	step   time.Duration
+	// headlines: titles alone, and every other article that is not a copy rewrites a recent
+	// one (half its title's words kept), so that stories gather many reports.
+	headlines bool
 }
 
 func newCorpus(seed uint64, step time.Duration) *corpus {
@@ -54,6 +57,20 @@ func (c *corpus) next(tb testing.TB) []byte {
 	if c.n%4 == 0 && len(c.recent) > 0 {
 		orig := c.recent[c.rng.IntN(len(c.recent))]
 		m.Title, m.Summary = orig.Title, orig.Summary+" "+c.words(6)
+		if c.headlines {
+			m.Summary = ""
+		}
+	} else if c.headlines {
+		m.Title = c.words(10)
+		if len(c.recent) > 0 && c.rng.IntN(2) == 0 {
+			kept := strings.Fields(c.recent[c.rng.IntN(len(c.recent))].Title)[:5]
+			m.Title = strings.Join(kept, " ") + " " + c.words(5)
+		}
+		if len(c.recent) < 64 {
+			c.recent = append(c.recent, m)
+		} else {
+			c.recent[c.rng.IntN(len(c.recent))] = m
+		}
 	} else {
 		m.Title, m.Summary = c.words(10), c.words(35)
 		if len(c.recent) < 64 {
@@ -83,8 +100,18 @@ func (c *corpus) next(tb testing.TB) []byte {
 // BenchmarkApply measures folding match events into one topic that holds over 10,000 live
 // stories: events arrive 12 s apart in event time, so the 48 h window holds 14,400 articles,
 // three quarters of which found a story. The benchmark starts with the window full.
-func BenchmarkApply(b *testing.B) {
+func BenchmarkApply(b *testing.B) { benchmarkApply(b, newCorpus(1, 12*time.Second)) }
+
+// BenchmarkApplyHeadlines is BenchmarkApply with headlines alone, which are compared with
+// the stories' centroids, and half of them rewrites of recent ones, so that stories gather
+// many reports (and centroids many terms).
+func BenchmarkApplyHeadlines(b *testing.B) {
 	c := newCorpus(1, 12*time.Second)
+	c.headlines = true
+	benchmarkApply(b, c)
+}
+
+func benchmarkApply(b *testing.B, c *corpus) {
 	p := New()
 	const warm = 14_400
 	for i := range warm {

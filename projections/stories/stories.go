@@ -273,11 +273,11 @@ func (t *topicState) add(topic string, a Article, ts termSet, retention int64) {
 	if len(ts) > 0 {
 		var ok bool
 		h, ok = t.index.best(t.index.weigh(ts), at)
-		joined = ok && h.sim >= t.index.p.threshold
+		joined = ok && h.joins()
 	}
 	key, j := h.key, join{}
 	if joined {
-		j = join{Matched: h.member.article, Sim: float32(h.sim), Copy: h.cosine >= memberNovelty}
+		j = join{Matched: h.member.article, Sim: float32(h.sim), Copy: h.copy()}
 	} else {
 		t.next++
 		key = t.next
