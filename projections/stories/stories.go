@@ -16,9 +16,9 @@
 // terms.go), discounted by the time between the article and the story's report it is
 // compared with; two shared terms are not enough, unless the article is a copy. A headline
 // without a summary, in a topic that has learnt its common words, is compared with each
-// story's centroid (its reports' terms together) instead. Only
-// stories sharing one of the article's rarest terms are compared (an inverted index), so
-// the cost of an article does not grow with the number of live stories. The algorithm, its
+// story's centroid (its reports' terms together) instead. Only stories sharing one of the
+// article's rarest terms are compared (an inverted index), so the cost of an article does
+// not grow with the number of live stories. The algorithm, its
 // parameters and its measured precision and recall are in docs/stories-spikes-digests.md.
 package stories
 
