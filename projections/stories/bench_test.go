@@ -182,6 +182,58 @@ func BenchmarkSnapshot(b *testing.B) {
 	b.ReportMetric(float64(len(p.topics["busy"].stories)), "stories")
 }
 
+// BenchmarkSnapshotParts measures a save in parts of the busy topic of BenchmarkSnapshot
+// after one more event, which is what the projector does at most once a second while live:
+// the parts that changed since the last save (the meta part and the part of the story the
+// event joined or founded), encoded.
+func BenchmarkSnapshotParts(b *testing.B) {
+	c := newCorpus(1, 12*time.Second)
+	p := New()
+	const n = 14_400 * 4
+	for i := range n {
+		if err := p.Apply(c.next(b), uint64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	seq := uint64(n)
+	names, all, err := p.SnapshotParts(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0
+	for _, part := range all {
+		total += len(part)
+	}
+	events := make([][]byte, 0, 1024)
+	written, parts := 0, 0
+	for b.Loop() {
+		if len(events) == 0 {
+			b.StopTimer()
+			for range cap(events) {
+				events = append(events, c.next(b))
+			}
+			b.StartTimer()
+		}
+		seq++
+		if err := p.Apply(events[0], seq); err != nil {
+			b.Fatal(err)
+		}
+		events = events[1:]
+		_, changed, err := p.SnapshotParts(seq - 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, part := range changed {
+			written += len(part)
+		}
+		parts += len(changed)
+	}
+	b.ReportMetric(float64(written)/float64(b.N), "bytes_written/save")
+	b.ReportMetric(float64(parts)/float64(b.N), "parts_written/save")
+	b.ReportMetric(float64(len(names)), "parts")
+	b.ReportMetric(float64(total), "snapshot_bytes")
+}
+
 // processCPU is the user and system CPU time of the process so far.
 func processCPU() time.Duration {
 	var ru syscall.Rusage

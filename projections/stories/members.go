@@ -100,8 +100,8 @@ func (x *index) termsOfMember(m member) termSet {
 }
 
 // prune forgets the stories whose last article is older than cutoff, which no article on
-// time can join any more.
-func (x *index) prune(cutoff int64) {
+// time can join any more, and returns their keys.
+func (x *index) prune(cutoff int64) []uint64 {
 	var gone []uint64
 	for k, e := range x.live {
 		if e.last < cutoff {
@@ -122,6 +122,7 @@ func (x *index) prune(cutoff int64) {
 			x.tidy(c.id)
 		}
 	}
+	return gone
 }
 
 // tidy frees a term no live member has, and compacts its postings when half are dead.
