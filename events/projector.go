@@ -72,6 +72,9 @@ type Projector struct {
 	saveCost time.Duration
 	// saveIf, when set, must say true for a snapshot to be saved (SaveOnlyIf).
 	saveIf func() bool
+	// manifest is the saved manifest of a PartedProjection (only the Run goroutine touches
+	// it); nil before its first save in parts.
+	manifest *manifest
 }
 
 // NewProjector returns a Projector that feeds proj with the events of stream on subjects.
@@ -172,14 +175,16 @@ func (p *Projector) Run(ctx context.Context) error {
 }
 
 func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
-	live, err := p.conn.getSnapshot(ctx, kv, p.proj.Name())
-	if err == nil && live != nil {
-		err = p.proj.Restore(live.State)
+	b, err := p.conn.getLarge(ctx, kv, p.proj.Name())
+	var live *snapshot
+	if err == nil && b != nil {
+		live, err = p.restoreFrom(ctx, b)
 	}
 	if err != nil {
 		// Rebuilding from the start is always correct, only slower.
 		p.log.Warn("projection snapshot unreadable; rebuilding from the start", "error", err)
 		_ = p.proj.Restore(nil)
+		p.manifest = nil
 		live = nil
 	}
 	if live != nil {
@@ -197,6 +202,36 @@ func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
 	if next != nil && next.Version != p.version {
 		p.switchTo(ctx, kv, *next)
 	}
+}
+
+// restoreFrom restores the state from the value of the projection's key: a whole snapshot, or
+// the manifest of a parted one and its parts.
+func (p *Projector) restoreFrom(ctx context.Context, b []byte) (*snapshot, error) {
+	key := p.proj.Name()
+	m, err := decodeManifest(key, b)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		snap, err := decodeSnapshot(key, b)
+		if err != nil {
+			return nil, err
+		}
+		return snap, p.proj.Restore(snap.State)
+	}
+	pp, ok := p.proj.(PartedProjection)
+	if !ok {
+		return nil, fmt.Errorf("snapshot %s is in parts, which the projection does not read", key)
+	}
+	parts, err := p.conn.readParts(ctx, key, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := pp.RestoreParts(parts); err != nil {
+		return nil, err
+	}
+	p.manifest = m
+	return &snapshot{Seq: m.Seq, Version: m.Version, Saved: m.Saved}, nil
 }
 
 // getSnapshot reads the snapshot under key, inline or from its object; nil when there is none.
@@ -330,6 +365,16 @@ func (p *Projector) save(ctx context.Context, kv jetstream.KeyValue) {
 	}
 	start := time.Now()
 	defer func() { p.saveCost = time.Since(start) }()
+	if pp, ok := p.proj.(PartedProjection); ok {
+		m, err := p.conn.saveParts(ctx, kv, p.proj.Name(), pp, p.manifest, seq, p.saved.Load(), p.version)
+		if err != nil {
+			p.log.Warn("projection snapshot not saved", "error", err)
+			return
+		}
+		p.manifest = m
+		p.saved.Store(seq)
+		return
+	}
 	state, err := p.proj.Snapshot()
 	if err != nil {
 		p.log.Error("projection snapshot failed", "error", err)

@@ -24,6 +24,9 @@ type corpus struct {
 	n      int
 	t0     time.Time
 	step   time.Duration
+	// headlines: titles alone, and every other article that is not a copy rewrites a recent
+	// one (half its title's words kept), so that stories gather many reports.
+	headlines bool
 }
 
 func newCorpus(seed uint64, step time.Duration) *corpus {
@@ -54,6 +57,20 @@ func (c *corpus) next(tb testing.TB) []byte {
 	if c.n%4 == 0 && len(c.recent) > 0 {
 		orig := c.recent[c.rng.IntN(len(c.recent))]
 		m.Title, m.Summary = orig.Title, orig.Summary+" "+c.words(6)
+		if c.headlines {
+			m.Summary = ""
+		}
+	} else if c.headlines {
+		m.Title = c.words(10)
+		if len(c.recent) > 0 && c.rng.IntN(2) == 0 {
+			kept := strings.Fields(c.recent[c.rng.IntN(len(c.recent))].Title)[:5]
+			m.Title = strings.Join(kept, " ") + " " + c.words(5)
+		}
+		if len(c.recent) < 64 {
+			c.recent = append(c.recent, m)
+		} else {
+			c.recent[c.rng.IntN(len(c.recent))] = m
+		}
 	} else {
 		m.Title, m.Summary = c.words(10), c.words(35)
 		if len(c.recent) < 64 {
@@ -83,8 +100,18 @@ func (c *corpus) next(tb testing.TB) []byte {
 // BenchmarkApply measures folding match events into one topic that holds over 10,000 live
 // stories: events arrive 12 s apart in event time, so the 48 h window holds 14,400 articles,
 // three quarters of which found a story. The benchmark starts with the window full.
-func BenchmarkApply(b *testing.B) {
+func BenchmarkApply(b *testing.B) { benchmarkApply(b, newCorpus(1, 12*time.Second)) }
+
+// BenchmarkApplyHeadlines is BenchmarkApply with headlines alone, which are compared with
+// the stories' centroids, and half of them rewrites of recent ones, so that stories gather
+// many reports (and centroids many terms).
+func BenchmarkApplyHeadlines(b *testing.B) {
 	c := newCorpus(1, 12*time.Second)
+	c.headlines = true
+	benchmarkApply(b, c)
+}
+
+func benchmarkApply(b *testing.B, c *corpus) {
 	p := New()
 	const warm = 14_400
 	for i := range warm {
@@ -153,6 +180,58 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "snapshot_bytes")
 	b.ReportMetric(float64(len(p.topics["busy"].stories)), "stories")
+}
+
+// BenchmarkSnapshotParts measures a save in parts of the busy topic of BenchmarkSnapshot
+// after one more event, which is what the projector does at most once a second while live:
+// the parts that changed since the last save (the meta part and the part of the story the
+// event joined or founded), encoded.
+func BenchmarkSnapshotParts(b *testing.B) {
+	c := newCorpus(1, 12*time.Second)
+	p := New()
+	const n = 14_400 * 4
+	for i := range n {
+		if err := p.Apply(c.next(b), uint64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	seq := uint64(n)
+	names, all, err := p.SnapshotParts(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0
+	for _, part := range all {
+		total += len(part)
+	}
+	events := make([][]byte, 0, 1024)
+	written, parts := 0, 0
+	for b.Loop() {
+		if len(events) == 0 {
+			b.StopTimer()
+			for range cap(events) {
+				events = append(events, c.next(b))
+			}
+			b.StartTimer()
+		}
+		seq++
+		if err := p.Apply(events[0], seq); err != nil {
+			b.Fatal(err)
+		}
+		events = events[1:]
+		_, changed, err := p.SnapshotParts(seq - 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, part := range changed {
+			written += len(part)
+		}
+		parts += len(changed)
+	}
+	b.ReportMetric(float64(written)/float64(b.N), "bytes_written/save")
+	b.ReportMetric(float64(parts)/float64(b.N), "parts_written/save")
+	b.ReportMetric(float64(len(names)), "parts")
+	b.ReportMetric(float64(total), "snapshot_bytes")
 }
 
 // processCPU is the user and system CPU time of the process so far.

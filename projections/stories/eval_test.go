@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,6 +184,18 @@ func loadUCI(t testing.TB) (tune, test []labelled, ok bool) {
 	return sortByTime(tune), sortByTime(test), true
 }
 
+// shuffledTimes gives the articles times drawn at random between the first and the last.
+func shuffledTimes(arts []labelled, seed uint64) []labelled {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	start, end := arts[0].At, arts[len(arts)-1].At
+	out := make([]labelled, len(arts))
+	for i, a := range arts {
+		a.At = start.Add(time.Duration(rng.Int64N(int64(end.Sub(start)) + 1)))
+		out[i] = a
+	}
+	return sortByTime(out)
+}
+
 func sortByTime(arts []labelled) []labelled {
 	slices.SortStableFunc(arts, func(a, b labelled) int { return a.At.Compare(b.At) })
 	return arts
@@ -211,6 +224,11 @@ func evalSets(t testing.TB) []evalSet {
 	}
 	if tune, test, ok := loadUCI(t); ok {
 		out = append(out, evalSet{"uci/headlines", "tune", tune}, evalSet{"uci/headlines", "test", test})
+		// The rows' times are crawl times: each story's rows were crawled together, so in
+		// time order a story's headlines come one after another. Spread over the 29 hours at
+		// random, the stream is harder than real news (a story's reports come within
+		// hours); logged to show how much the order helps, not a goal.
+		out = append(out, evalSet{"uci/shuffled", "tune", shuffledTimes(tune, 7)}, evalSet{"uci/shuffled", "test", shuffledTimes(test, 7)})
 	} else {
 		t.Logf("the public UCI News Aggregator set is not measured: set %s to the folder holding uci-news-aggregator_small.csv (testdata/PUBLIC.md)", uciEnv)
 	}
@@ -224,7 +242,7 @@ var storyFloors = map[string]struct{ bPrec, bRec, maxFolded float64 }{
 	"final/headlines":       {0.95, 0.60, 1},
 	"samesubject/summaries": {0, 0, 0.01},
 	"samesubject/headlines": {0, 0, 0.01},
-	"uci/headlines":         {0.87, 0.53, 1},
+	"uci/headlines":         {0.92, 0.72, 1},
 }
 
 // TestStoryBenchmark prints B-cubed and pairwise precision, recall and F1 of story
@@ -248,5 +266,71 @@ func TestStoryBenchmark(t *testing.T) {
 			t.Errorf("%s: B3 precision %.3f recall %.3f folded %.3f; floor %.2f %.2f, at most %.2f folded",
 				set.name, s.bPrec, s.bRec, s.foldedShare, floor.bPrec, floor.bRec, floor.maxFolded)
 		}
+	}
+}
+
+// TestHeadlineSweep logs B-cubed precision and recall of headlines alone on the tuning sets
+// (labelled and heldout without summaries, and the UCI tuning half when present) for
+// alternatives to the parameters of headline comparison, one changed at a time: the numbers
+// behind the defaults in docs/stories-spikes-digests.md. It fails when the defaults miss the
+// goal of issue 14 on the UCI tuning half (precision 0.90, recall 0.70), lose precision on
+// the project's headline sets (0.95), or get a young-topic case wrong.
+//
+//	NEWSWATCH_STORY_DATA=… go test -v -run TestHeadlineSweep ./projections/stories
+func TestHeadlineSweep(t *testing.T) {
+	type variant struct {
+		name string
+		p    params
+	}
+	d := defaultParams
+	with := func(name string, f func(*params)) variant {
+		p := d
+		f(&p)
+		return variant{name, p}
+	}
+	variants := []variant{
+		{"defaults", d},
+		with("no centroid (members, threshold 0.14)", func(p *params) { p.shortThreshold = 0 }),
+		with("no centroid, members 12 (before)", func(p *params) { p.shortThreshold, p.members = 0, 12 }),
+	}
+	for _, th := range []float64{0.08, 0.10, 0.12} {
+		variants = append(variants, with(fmt.Sprintf("short threshold %.2f", th), func(p *params) { p.shortThreshold = th }))
+	}
+	for _, s := range []float64{0, 0.15, 0.20} {
+		variants = append(variants, with(fmt.Sprintf("single %.2f", s), func(p *params) { p.single = s }))
+	}
+	for _, u := range []float64{0, 1} {
+		variants = append(variants, with(fmt.Sprintf("unknown share %.1f", u), func(p *params) { p.unknownShare = u }))
+	}
+	for _, m := range []int{12, 24, 96} {
+		variants = append(variants, with(fmt.Sprintf("members %d", m), func(p *params) { p.members = m }))
+	}
+	var sets []evalSet
+	for _, set := range evalSets(t) {
+		if set.split == "tune" && strings.HasSuffix(set.name, "/headlines") {
+			sets = append(sets, set)
+		}
+	}
+	var b strings.Builder
+	for _, v := range variants {
+		fmt.Fprintf(&b, "%-40s", v.name)
+		for _, set := range sets {
+			s := clusterSet(t, v.p, set.arts)
+			fmt.Fprintf(&b, "  %s %.3f/%.3f", strings.TrimSuffix(set.name, "/headlines"), s.bPrec, s.bRec)
+			if v.name != "defaults" {
+				continue
+			}
+			if set.name == "uci/headlines" && (s.bPrec < 0.90 || s.bRec < 0.70) {
+				t.Errorf("%s: B3 precision %.3f recall %.3f, the goal is 0.90 and 0.70", set.name, s.bPrec, s.bRec)
+			}
+			if set.name != "uci/headlines" && s.bPrec < 0.95 {
+				t.Errorf("%s: B3 precision %.3f, want 0.95", set.name, s.bPrec)
+			}
+		}
+		fmt.Fprintf(&b, "  young topic: %d wrong\n", len(youngTopicErrors(t, v.p)))
+	}
+	t.Logf("B3 precision/recall, headlines alone, tuning sets:\n%s", b.String())
+	if errs := youngTopicErrors(t, d); len(errs) > 0 {
+		t.Errorf("the defaults get young-topic cases wrong: %v", errs)
 	}
 }

@@ -28,7 +28,8 @@ type params struct {
 	// with the article's terms: it keeps a young topic, where every shared word still looks
 	// rare, from merging its first stories.
 	prior int
-	// members is how many distinct reports of a story are kept to compare articles with.
+	// members is how many distinct reports of a story are kept: its centroid, and the texts
+	// copies are told by.
 	members int
 	// keys is how many of an article's rarest terms look up candidate stories.
 	keys int
@@ -52,6 +53,25 @@ type params struct {
 	// numberConflict multiplies the similarity of two texts that both give numbers and share
 	// none (0: off).
 	numberConflict float64
+	// shortThreshold replaces threshold for a headline without a summary in a learnt topic,
+	// which is compared with each story's centroid rather than with its members (0: with
+	// the members, as any other article). A headline shares few words with any one other
+	// headline, and more with what a story's reports say together. A story of one report
+	// is one headline: joining it still takes threshold.
+	shortThreshold float64
+	// single lets such a headline join a story with which it shares one term of positive
+	// weight when the similarity reaches this (0: never), provided two of the story's
+	// reports or more have that term: the term is then the story's name ("Snowden",
+	// "Titanfall"), which its reports agree on, not a coincidence ("treaty", "treated").
+	single float64
+	// unknownShare is how much of an article's terms that no live report has count in its
+	// norm when it is compared with a centroid (1: all of it): such a term says the article
+	// has words of its own, not which story it is in, and a headline's few words would
+	// otherwise be swamped by the rarest of them.
+	unknownShare float64
+	// compare is how many of a story's members (the earliest) an article with a summary is
+	// compared with: more members make a better centroid, but comparing with each costs.
+	compare int
 }
 
 var defaultParams = params{
@@ -60,7 +80,7 @@ var defaultParams = params{
 	threshold:  0.14,
 	titleBoost: 1.5,
 	prior:      5,
-	members:    12,
+	members:    48,
 	keys:       8,
 	maxPosting: 64,
 	minShared:  3,
@@ -69,6 +89,10 @@ var defaultParams = params{
 	shortTerms:     16,
 	learnt:         20,
 	numberConflict: 0.7,
+	shortThreshold: 0.09,
+	single:         0.12,
+	unknownShare:   0.5,
+	compare:        12,
 }
 
 // memberNovelty: a report becomes one of a story's members (the texts new articles are
@@ -111,6 +135,17 @@ type termInfo struct {
 type entry struct {
 	members     []member
 	first, last int64 // event time range of the story's articles, unix seconds
+	// centroid is the terms of the members with how many have each, in the order of their
+	// keys; atSum the sum of the members' times.
+	centroid []cterm
+	atSum    int64
+}
+
+// cterm is a term of a story's centroid: how many of its members have it in the title, and
+// elsewhere only.
+type cterm struct {
+	id          uint32
+	title, body uint16
 }
 
 // member is one distinct report of a story: its terms as id<<1|title, in the order of their
@@ -160,10 +195,12 @@ func (x *index) idf(df int) float64 {
 
 // weighted is an article's terms with their weights under the current statistics.
 type weighted struct {
-	terms   termSet
-	numbers bool       // some term is a number of two digits or more
-	known   []idWeight // the terms some live member has, in the order of their keys
-	norm2   float64
+	terms    termSet
+	numbers  bool       // some term is a number of two digits or more
+	known    []idWeight // the terms some live member has, in the order of their keys
+	norm2    float64
+	unknown2 float64 // the part of norm2 of the terms no live member has
+	headline bool    // every term is a title term: a headline without a summary
 }
 
 type idWeight struct {
@@ -172,9 +209,10 @@ type idWeight struct {
 }
 
 func (x *index) weigh(ts termSet) weighted {
-	a := weighted{terms: ts}
+	a := weighted{terms: ts, headline: len(ts) > 0}
 	for _, t := range ts {
 		a.numbers = a.numbers || t.number()
+		a.headline = a.headline && t.title()
 		var df int32
 		id, ok := x.ids[t.key()]
 		if ok {
@@ -182,6 +220,9 @@ func (x *index) weigh(ts termSet) weighted {
 		}
 		w := x.weight(df, t.title())
 		a.norm2 += float64(w * w)
+		if !ok || df == 0 {
+			a.unknown2 += float64(w * w)
+		}
 		if ok {
 			a.known = append(a.known, idWeight{id, w}) // ts is sorted by key
 		}
@@ -225,30 +266,68 @@ func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 }
 
 // hit is the story an article is most similar to: its key, the similarity discounted by
-// time (what decides joining), the plain cosine, and the member it was measured against.
+// time (what decides joining), the plain cosine, the member it was measured against (for a
+// comparison with the centroid, the most similar member), and the least similarity for
+// the article to join.
 type hit struct {
-	key    uint64
-	sim    float64
-	cosine float64
-	member *member
+	key       uint64
+	sim       float64
+	cosine    float64
+	member    *member
+	threshold float64
 }
+
+// joins reports whether the article joins the hit's story.
+func (h hit) joins() bool { return h.member != nil && h.sim >= h.threshold }
+
+// copy reports whether the article is a copy of the member it matched.
+func (h hit) copy() bool { return h.cosine >= memberNovelty }
 
 // best returns the live story most similar to an article at time at; ok is false when no
 // story is a candidate.
+//
+// An article with a summary is compared with each of the first compare members of a
+// candidate story. A headline alone, in a topic that has learnt its common words, is
+// compared with the story's centroid, the sum of its members' term vectors: each of the
+// members' headlines shares a word or two with it, and the words they share most weigh most.
 func (x *index) best(a weighted, at int64) (h hit, ok bool) {
-	need := x.p.minShared
-	if len(a.terms) < x.p.shortTerms && x.docs >= x.p.learnt {
+	learnt := x.docs >= x.p.learnt
+	short := len(a.terms) < x.p.shortTerms && learnt
+	need, threshold := x.p.minShared, x.p.threshold
+	if short {
 		need = x.p.minSharedShort
 	}
+	centroid := a.headline && learnt && x.p.shortThreshold > 0
+	if centroid {
+		threshold = x.p.shortThreshold
+	}
+	h.threshold = threshold
 	for _, k := range x.candidates(a) {
 		e := x.live[k]
 		if max(at-e.last, e.first-at, 0) > x.p.window {
 			continue
 		}
-		for i := range e.members {
+		if centroid {
+			d := x.decay(at - e.atSum/int64(len(e.members)))
+			if ok && d <= max(h.sim, threshold) {
+				continue
+			}
+			c, shared, agreed := x.centroidSimilarity(a, e.centroid)
+			if shared < need && !(x.p.single > 0 && agreed == 1 && c >= x.p.single) {
+				c = 0
+			}
+			if len(e.members) == 1 && float64(d*c) < x.p.threshold {
+				c = 0 // a story of one report is one headline: the threshold of two texts
+			}
+			if s := float64(d * c); !ok || s > h.sim {
+				h, ok = hit{key: k, sim: s, cosine: c, threshold: threshold}, true
+			}
+			continue
+		}
+		for i := range e.members[:min(len(e.members), x.p.compare)] {
 			m := &e.members[i]
 			d := x.decay(at - m.at)
-			if ok && d <= max(h.sim, x.p.threshold) {
+			if ok && d <= max(h.sim, threshold) {
 				continue // a similarity is at most 1: this report cannot win
 			}
 			c, shared := x.similarity(a, m.terms)
@@ -257,11 +336,53 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 			}
 			// Candidates come sorted, so ties go to the oldest story.
 			if s := float64(d * c); !ok || s > h.sim {
-				h, ok = hit{key: k, sim: s, cosine: c, member: m}, true
+				h, ok = hit{key: k, sim: s, cosine: c, member: m, threshold: threshold}, true
+			}
+		}
+	}
+	if ok && centroid {
+		// The member the article is most like: the article it is recorded as matching, and
+		// whether it is a copy of it.
+		e := x.live[h.key]
+		h.cosine = -1
+		for i := range e.members {
+			if c, _ := x.similarity(a, e.members[i].terms); c > h.cosine {
+				h.cosine, h.member = c, &e.members[i]
 			}
 		}
 	}
 	return h, ok
+}
+
+// centroidSimilarity is the cosine of the weighted term vectors of an article and a story's
+// centroid, where a centroid term weighs its weight times the number of members with it,
+// and the number of terms with a positive weight they share.
+func (x *index) centroidSimilarity(a weighted, cs []cterm) (sim float64, shared, agreed int) {
+	var dot, cnorm2 float64
+	i := 0
+	for _, c := range cs {
+		info := &x.dict[c.id]
+		idf := x.idf(int(info.df))
+		w := float64(idf*float64(c.body)) + float64(float64(idf*x.p.titleBoost)*float64(c.title))
+		cnorm2 += float64(w * w)
+		for i < len(a.known) && x.dict[a.known[i].id].key < info.key {
+			i++
+		}
+		if i < len(a.known) && a.known[i].id == c.id {
+			dot += float64(a.known[i].w * w)
+			if a.known[i].w > 0 && w > 0 {
+				shared++
+				if c.title+c.body >= 2 {
+					agreed++
+				}
+			}
+		}
+	}
+	an2 := a.norm2 - float64((1-x.p.unknownShare)*a.unknown2)
+	if an2 <= 0 || cnorm2 <= 0 {
+		return 0, shared, agreed
+	}
+	return dot / math.Sqrt(float64(an2*cnorm2)), shared, agreed
 }
 
 // decay discounts the similarity of two reports gap seconds apart: each is evidence about

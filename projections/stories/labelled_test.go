@@ -117,7 +117,7 @@ func group(t testing.TB, p *Projection, arts []labelled, viaEvents bool) map[str
 		}
 		m := matchOf("dprk-russia", a)
 		p.fold(events.MatchTermsView{Matched: m.Matched, MatchView: events.MatchView{Topic: m.Topic, ArticleID: m.ArticleID,
-			URL: m.URL, Title: m.Title, Summary: m.Summary, Source: m.Source, PublishedAt: m.PublishedAt, FirstSeenAt: m.FirstSeenAt}})
+			URL: m.URL, Title: m.Title, Summary: m.Summary, Source: m.Source, PublishedAt: m.PublishedAt, FirstSeenAt: m.FirstSeenAt}}, uint64(i+1))
 	}
 	got := map[string]string{}
 	for _, a := range arts {

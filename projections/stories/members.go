@@ -1,7 +1,6 @@
 package stories
 
 import (
-	"cmp"
 	"slices"
 )
 
@@ -41,16 +40,41 @@ func (x *index) addMember(key uint64, e *entry, article string, ts termSet, at i
 		}
 		m.terms[i] = c
 	}
-	for _, c := range m.terms {
+	e.centroid = x.mergeCentroid(key, e.centroid, m.terms)
+	e.members = append(e.members, m)
+	e.atSum += at
+	x.docs++
+}
+
+// mergeCentroid adds a new member's terms (sorted by key) to the centroid of story key
+// (sorted by key), and counts them in the term statistics: each in one more member, and
+// those the story had not yet in one more story.
+func (x *index) mergeCentroid(key uint64, cs []cterm, terms []uint32) []cterm {
+	out := make([]cterm, 0, len(cs)+len(terms))
+	i := 0
+	for _, c := range terms {
 		info := &x.dict[c>>1]
 		info.df++
-		if !x.has(e, info.key) {
+		for i < len(cs) && x.dict[cs[i].id].key < info.key {
+			out = append(out, cs[i])
+			i++
+		}
+		t := cterm{id: c >> 1}
+		if i < len(cs) && cs[i].id == c>>1 {
+			t = cs[i]
+			i++
+		} else {
 			info.postings = append(info.postings, key)
 			info.stories++
 		}
+		if c&1 == 1 {
+			t.title++
+		} else {
+			t.body++
+		}
+		out = append(out, t)
 	}
-	e.members = append(e.members, m)
-	x.docs++
+	return append(out, cs[i:]...)
 }
 
 func (x *index) intern(k term) uint32 {
@@ -66,16 +90,6 @@ func (x *index) intern(k term) uint32 {
 	return id
 }
 
-// has reports whether one of the story's members has the term.
-func (x *index) has(e *entry, k term) bool {
-	for _, m := range e.members {
-		if _, ok := slices.BinarySearchFunc(m.terms, k, func(c uint32, k term) int { return cmp.Compare(x.dict[c>>1].key, k) }); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // termsOfMember returns a member's terms as stored in snapshots.
 func (x *index) termsOfMember(m member) termSet {
 	ts := make(termSet, len(m.terms))
@@ -86,8 +100,8 @@ func (x *index) termsOfMember(m member) termSet {
 }
 
 // prune forgets the stories whose last article is older than cutoff, which no article on
-// time can join any more.
-func (x *index) prune(cutoff int64) {
+// time can join any more, and returns their keys.
+func (x *index) prune(cutoff int64) []uint64 {
 	var gone []uint64
 	for k, e := range x.live {
 		if e.last < cutoff {
@@ -97,23 +111,18 @@ func (x *index) prune(cutoff int64) {
 	slices.Sort(gone)
 	for _, k := range gone {
 		e := x.live[k]
-		for i, m := range e.members {
-			x.docs--
-			for _, c := range m.terms {
-				info := &x.dict[c>>1]
-				info.df--
-				if !x.has(&entry{members: e.members[:i]}, info.key) {
-					info.stories--
-				}
-			}
+		x.docs -= len(e.members)
+		for _, c := range e.centroid {
+			info := &x.dict[c.id]
+			info.df -= int32(c.title) + int32(c.body)
+			info.stories--
 		}
 		delete(x.live, k)
-		for _, m := range e.members {
-			for _, c := range m.terms {
-				x.tidy(c >> 1)
-			}
+		for _, c := range e.centroid {
+			x.tidy(c.id)
 		}
 	}
+	return gone
 }
 
 // tidy frees a term no live member has, and compacts its postings when half are dead.

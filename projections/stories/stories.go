@@ -14,9 +14,11 @@
 // inverse document frequency within the topic, where terms are stems and numbers of the title
 // and summary less those of the query terms that matched (the topic's subject; see
 // terms.go), discounted by the time between the article and the story's report it is
-// compared with; two shared terms are not enough, unless the article is a copy. Only
-// stories sharing one of the article's rarest terms are compared (an inverted index), so
-// the cost of an article does not grow with the number of live stories. The algorithm, its
+// compared with; two shared terms are not enough, unless the article is a copy. A headline
+// without a summary, in a topic that has learnt its common words, is compared with each
+// story's centroid (its reports' terms together) instead. Only stories sharing one of the
+// article's rarest terms are compared (an inverted index), so the cost of an article does
+// not grow with the number of live stories. The algorithm, its
 // parameters and its measured precision and recall are in docs/stories-spikes-digests.md.
 package stories
 
@@ -97,6 +99,9 @@ type Projection struct {
 
 	mu     sync.RWMutex
 	topics map[string]*topicState
+	// metaChanged is the stream sequence of the last event folded: the topics' counters
+	// (snapshot part "meta") change with every event.
+	metaChanged uint64
 }
 
 // New returns an empty projection with the default parameters.
@@ -111,16 +116,17 @@ func (p *Projection) Name() string { return Name }
 
 // Apply folds a match event. A second match of an article (another query version) is
 // ignored.
-func (p *Projection) Apply(data []byte, _ uint64) error {
+func (p *Projection) Apply(data []byte, seq uint64) error {
 	v, err := events.ParseMatchTermsView(data)
 	if err != nil {
 		return err
 	}
-	p.fold(v)
+	p.fold(v, seq)
 	return nil
 }
 
-func (p *Projection) fold(v events.MatchTermsView) {
+// fold folds a match event at stream sequence seq (0 when there is no stream).
+func (p *Projection) fold(v events.MatchTermsView, seq uint64) {
 	matched := v.Matched
 	if p.p.keepMatched {
 		matched = nil
@@ -138,7 +144,8 @@ func (p *Projection) fold(v events.MatchTermsView) {
 		t = newTopicState(p.p)
 		p.topics[v.Topic] = t
 	}
-	t.add(v.Topic, a, ts, p.retention)
+	t.add(v.Topic, a, ts, p.retention, seq)
+	p.metaChanged = seq
 }
 
 // Stories returns up to limit stories of a topic, the most recently active first (limit ≤ 0:
@@ -229,10 +236,13 @@ type topicState struct {
 	next      uint64 // key of the next story
 	horizon   int64  // newest event time seen, unix seconds
 	pruned    int64  // horizon at the last pruning
+	// changed is, for each snapshot part of the topic (its stories by first-seen time, see
+	// partOf), the stream sequence of the last event that changed one of its stories.
+	changed map[int]uint64
 }
 
 func newTopicState(p params) *topicState {
-	return &topicState{index: newIndex(p), stories: map[uint64]*story{}, byArticle: map[string]articleRef{}}
+	return &topicState{index: newIndex(p), stories: map[uint64]*story{}, byArticle: map[string]articleRef{}, changed: map[int]uint64{}}
 }
 
 // articleRef is where an article is: its story, and its place in the story's IDs.
@@ -263,7 +273,7 @@ type story struct {
 // pruneEvery spreads the cost of pruning: it runs once per hour of event time.
 const pruneEvery = 3600
 
-func (t *topicState) add(topic string, a Article, ts termSet, retention int64) {
+func (t *topicState) add(topic string, a Article, ts termSet, retention int64, seq uint64) {
 	if _, dup := t.byArticle[a.ID]; dup {
 		return
 	}
@@ -273,11 +283,11 @@ func (t *topicState) add(topic string, a Article, ts termSet, retention int64) {
 	if len(ts) > 0 {
 		var ok bool
 		h, ok = t.index.best(t.index.weigh(ts), at)
-		joined = ok && h.sim >= t.index.p.threshold
+		joined = ok && h.joins()
 	}
 	key, j := h.key, join{}
 	if joined {
-		j = join{Matched: h.member.article, Sim: float32(h.sim), Copy: h.cosine >= memberNovelty}
+		j = join{Matched: h.member.article, Sim: float32(h.sim), Copy: h.copy()}
 	} else {
 		t.next++
 		key = t.next
@@ -289,20 +299,27 @@ func (t *topicState) add(topic string, a Article, ts termSet, retention int64) {
 	}
 	s := t.stories[key]
 	t.byArticle[a.ID] = articleRef{key, int32(len(s.IDs))}
+	t.changed[partOf(s.First)] = seq // an earlier article moves the story to another part
 	s.add(a, j, at)
+	t.changed[partOf(s.First)] = seq
 	if at > t.horizon {
 		t.horizon = at
 		if t.horizon-t.pruned >= pruneEvery {
-			t.prune(retention)
+			t.prune(retention, seq)
 		}
 	}
 }
 
-func (t *topicState) prune(retention int64) {
+func (t *topicState) prune(retention int64, seq uint64) {
 	t.pruned = t.horizon
-	t.index.prune(t.horizon - t.index.p.window)
+	for _, k := range t.index.prune(t.horizon - t.index.p.window) {
+		if s := t.stories[k]; s != nil {
+			t.changed[partOf(s.First)] = seq // its members are no longer saved
+		}
+	}
 	for k, s := range t.stories {
 		if s.Last < t.horizon-retention {
+			t.changed[partOf(s.First)] = seq
 			for _, id := range s.IDs {
 				delete(t.byArticle, id)
 			}
