@@ -115,6 +115,11 @@ type running struct {
 
 func startApp(t testing.TB, cfg *config.Config) *running {
 	t.Helper()
+	if cfg.NATS.URL == "" && strings.HasSuffix(cfg.NATS.Listen, ":4222") {
+		// The default port fails whenever anything else on the machine (a daemon, another test
+		// binary) holds it.
+		t.Fatalf("test config listens for NATS clients on %s: set nats: {listen: \"\"}", cfg.NATS.Listen)
+	}
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	app, err := New(t.Context(), cfg, Deps{Logger: log, Registry: reg, Version: "test", MaxJitter: time.Nanosecond})

@@ -45,6 +45,7 @@ func TestTagTopicsEndToEnd(t *testing.T) {
 	}
 	yaml := fmt.Sprintf(`
 data_dir: %s
+nats: {listen: ""}
 http: {listen: "127.0.0.1:0"}
 fetch: {allow_networks: ["127.0.0.1/32"], timeout: 5s}
 log: {level: warn}
