@@ -97,7 +97,14 @@ func publishPolls(t *testing.T, c *events.Conn, n int) uint64 {
 // runProjector runs a projector for proj; stop ends it and waits for its final save.
 func runProjector(t *testing.T, c *events.Conn, proj events.Projection, log *slog.Logger) (p *events.Projector, stop func()) {
 	t.Helper()
+	return runProjectorWith(t, c, proj, log, func(*events.Projector) {})
+}
+
+// runProjectorWith is runProjector with setup applied to the projector before it runs.
+func runProjectorWith(t *testing.T, c *events.Conn, proj events.Projection, log *slog.Logger, setup func(*events.Projector)) (p *events.Projector, stop func()) {
+	t.Helper()
 	p = c.NewProjector(proj, events.PollStream, []string{bulkySubject}, log)
+	setup(p)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -1,7 +1,6 @@
 package events_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -106,18 +105,7 @@ func (p *parted) state() (count, applies int, parts map[string][]byte, given []i
 // runParted runs a projector for proj that saves while save says true.
 func runParted(t *testing.T, c *events.Conn, proj events.Projection, save *atomic.Bool) (p *events.Projector, stop func()) {
 	t.Helper()
-	p = c.NewProjector(proj, events.PollStream, []string{bulkySubject}, quietLog())
-	p.SaveOnlyIf(save.Load)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = p.Run(ctx)
-	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
-	return p, stop
+	return runProjectorWith(t, c, proj, quietLog(), func(p *events.Projector) { p.SaveOnlyIf(save.Load) })
 }
 
 func partObjects(t *testing.T, c *events.Conn) []string {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"testing"
@@ -18,31 +15,7 @@ import (
 // callMember sends a JSON request to a member's API and returns the status.
 func callMember(t *testing.T, m *member, method, path string, body any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, "http://"+m.app.HTTPAddr()+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		t.Logf("%s %s on %s: %d %s", method, path, m.name, resp.StatusCode, msg)
-	}
-	return resp.StatusCode
+	return callAPI(t, m.app.HTTPAddr(), method, path, body, nil)
 }
 
 // polledFeed is a feed of a member's polled set, if it is there.

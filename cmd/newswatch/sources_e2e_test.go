@@ -18,6 +18,13 @@ import (
 // call sends a JSON request to the running app's API and decodes the answer into out.
 func (r *running) call(t *testing.T, method, path string, body any, out any) int {
 	t.Helper()
+	return callAPI(t, r.app.HTTPAddr(), method, path, body, out)
+}
+
+// callAPI sends a JSON request to the API at addr and decodes a 2xx answer into out (when not
+// nil); it returns the status and logs the body of an answer that is not 2xx.
+func callAPI(t *testing.T, addr, method, path string, body any, out any) int {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -26,7 +33,7 @@ func (r *running) call(t *testing.T, method, path string, body any, out any) int
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, "http://"+r.app.HTTPAddr()+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, "http://"+addr+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +52,7 @@ func (r *running) call(t *testing.T, method, path string, body any, out any) int
 		}
 	}
 	if resp.StatusCode >= 300 {
-		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
+		t.Logf("%s %s on %s: %d %s", method, path, addr, resp.StatusCode, strings.TrimSpace(string(data)))
 	}
 	return resp.StatusCode
 }
