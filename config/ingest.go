@@ -27,6 +27,11 @@ func (v *validator) ingest() {
 			v.errorf(k.path, "must not be negative (0 means the default), got %d", k.n)
 		}
 	}
+	if v.c.MemoryLimit < 0 {
+		v.errorf("memory_limit", "must not be negative (0 derives it from the pipeline's ceiling), got %d", v.c.MemoryLimit)
+	} else if v.c.MemoryLimit > 0 && v.c.MemoryLimit < 64<<20 {
+		v.errorf("memory_limit", "must be at least 67108864 (64 MiB), got %d", v.c.MemoryLimit)
+	}
 	if in.MaxBytesInFlight > 0 && in.MaxBytesInFlight < 1<<20 {
 		v.errorf("ingest.max_bytes_in_flight", "must be at least 1048576 (1 MiB), got %d", in.MaxBytesInFlight)
 	}
