@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds/fetch"
@@ -149,8 +150,15 @@ func (p *Poller) endScheduled(r *feedRunner) {
 // waits when it is free, up to MaxCommitPolls, in one commit.
 func (p *Poller) writer(ctx context.Context, stop <-chan struct{}) {
 	group := make([]*job, 0, p.maxCommit)
+	flush := time.NewTimer(p.quietFlush)
+	flush.Stop()
+	defer flush.Stop()
 	for {
 		select {
+		case <-p.quiet.added:
+			flush.Reset(p.quietFlush)
+		case <-flush.C:
+			p.publishPolls(ctx, p.quiet.take())
 		case j := <-p.commitCh:
 			group = append(group[:0], j)
 		drain:
@@ -165,6 +173,7 @@ func (p *Poller) writer(ctx context.Context, stop <-chan struct{}) {
 			p.commitGroup(ctx, group)
 			clear(group)
 		case <-stop:
+			p.publishPolls(ctx, p.quiet.take())
 			return
 		}
 	}
