@@ -8,7 +8,7 @@ type Ingest struct {
 	// FetchConcurrency caps fetches in flight across all hosts; default 16.
 	FetchConcurrency int `yaml:"fetch_concurrency"`
 	// MaxBytesInFlight is the memory budget for fetched bodies, the parse working set and
-	// articles waiting to be stored; default 64 MiB.
+	// articles waiting to be stored; default 32 MiB.
 	MaxBytesInFlight int64 `yaml:"max_bytes_in_flight"`
 	// MaxCommitPolls caps the polls one group commit stores; default 256.
 	MaxCommitPolls int `yaml:"max_commit_polls"`

@@ -16,7 +16,7 @@ const (
 	DefaultFetchConcurrency = 16
 	// DefaultMaxBytesInFlight is the memory budget for fetched bodies, the parse working set
 	// and normalized articles waiting to be stored.
-	DefaultMaxBytesInFlight = 64 << 20
+	DefaultMaxBytesInFlight = 32 << 20
 	// DefaultMaxCommitPolls caps the polls one group commit takes.
 	DefaultMaxCommitPolls = 256
 )

@@ -15,9 +15,9 @@ func TestMemoryLimit(t *testing.T) {
 		set  func(*config.Config)
 		want int64
 	}{
-		{"default: pipeline ceiling plus headroom", func(*config.Config) {}, 64<<20 + 3*10<<20 + memoryHeadroom},
+		{"default: pipeline ceiling plus headroom", func(*config.Config) {}, 32<<20 + 3*10<<20 + memoryHeadroom},
 		{"follows the pipeline budget", func(c *config.Config) { c.Ingest.MaxBytesInFlight = 16 << 20 }, 16<<20 + 3*10<<20 + memoryHeadroom},
-		{"follows the body limit", func(c *config.Config) { c.Fetch.MaxBodyBytes = 1 << 20 }, 64<<20 + 3<<20 + memoryHeadroom},
+		{"follows the body limit", func(c *config.Config) { c.Fetch.MaxBodyBytes = 1 << 20 }, 32<<20 + 3<<20 + memoryHeadroom},
 		{"set", func(c *config.Config) { c.MemoryLimit = 1 << 30 }, 1 << 30},
 	}
 	for _, tt := range tests {
