@@ -37,8 +37,9 @@ func TestQuietPollsShareABatch(t *testing.T) {
 	}
 	held := func() int { return int(testutil.ToFloat64(p.pm.quietHeld)) }
 
-	settled := func() int { return int(testutil.ToFloat64(p.m.polls.WithLabelValues("", events.ResultOK))) } // all feeds
-	waitFor(t, func() bool { return settled() >= 15 })                                                       // each feed polled again, unchanged, four times
+	// ok polls of all feeds (the counter has no feed label): each feed polled again, unchanged, four times.
+	settled := func() int { return int(testutil.ToFloat64(p.m.polls.WithLabelValues("", events.ResultOK))) }
+	waitFor(t, func() bool { return settled() >= 15 })
 	if n, h := polls(), held(); n != 3 || h < 6 {
 		t.Fatalf("poll stream holds %d events and %d are held, want 3 (the first polls) and at least 6", n, h)
 	}
