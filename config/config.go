@@ -32,16 +32,20 @@ var defaultYAML []byte
 // Config is the whole newswatch configuration. See docs/config.md for the
 // meaning and default of every key.
 type Config struct {
-	DataDir string   `yaml:"data_dir"`
-	NATS    NATS     `yaml:"nats"`
-	HTTP    HTTP     `yaml:"http"`
-	Fetch   Fetch    `yaml:"fetch"`
-	Ingest  Ingest   `yaml:"ingest"`
-	Log     Log      `yaml:"log"`
-	Feeds   []Feed   `yaml:"feeds"`
-	Topics  []Topic  `yaml:"topics"`
-	Alerts  []Alert  `yaml:"alerts"`
-	Notify  []Notify `yaml:"notify"`
+	DataDir string `yaml:"data_dir"`
+	NATS    NATS   `yaml:"nats"`
+	HTTP    HTTP   `yaml:"http"`
+	Fetch   Fetch  `yaml:"fetch"`
+	Ingest  Ingest `yaml:"ingest"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (debug.SetMemoryLimit); 0
+	// derives it from the ingest pipeline's ceiling. The GOMEMLIMIT environment variable,
+	// when set, wins.
+	MemoryLimit int64    `yaml:"memory_limit"`
+	Log         Log      `yaml:"log"`
+	Feeds       []Feed   `yaml:"feeds"`
+	Topics      []Topic  `yaml:"topics"`
+	Alerts      []Alert  `yaml:"alerts"`
+	Notify      []Notify `yaml:"notify"`
 	// Silences suppress a topic's alerts until a time.
 	Silences []Silence `yaml:"silences"`
 	Cluster  Cluster   `yaml:"cluster"`

@@ -244,10 +244,10 @@ func TestParseAliasBomb(t *testing.T) {
 	}
 	got := strings.Split(d.errs.Error(), "\n")
 	want := []string{
-		`t.yaml:1:1: unknown key "x-examples" (valid keys: data_dir, nats, http, fetch, ingest, log, feeds, topics, alerts, notify, silences, cluster, websub)`,
+		`t.yaml:1:1: unknown key "x-examples" (valid keys: data_dir, nats, http, fetch, ingest, memory_limit, log, feeds, topics, alerts, notify, silences, cluster, websub)`,
 		// The walk stops inside the aliased list, where the budget ran out.
 		"t.yaml:1:*: document is too large or expands too many aliases",
-		`t.yaml:2:1: unknown key "x-topic" (valid keys: data_dir, nats, http, fetch, ingest, log, feeds, topics, alerts, notify, silences, cluster, websub)`,
+		`t.yaml:2:1: unknown key "x-topic" (valid keys: data_dir, nats, http, fetch, ingest, memory_limit, log, feeds, topics, alerts, notify, silences, cluster, websub)`,
 	}
 	if len(got) != len(want) || got[0] != want[0] || got[2] != want[2] ||
 		!strings.HasPrefix(got[1], "t.yaml:1:") || !strings.HasSuffix(got[1], ": document is too large or expands too many aliases") {

@@ -8,7 +8,7 @@ type Ingest struct {
 	// FetchConcurrency caps fetches in flight across all hosts; default 16.
 	FetchConcurrency int `yaml:"fetch_concurrency"`
 	// MaxBytesInFlight is the memory budget for fetched bodies, the parse working set and
-	// articles waiting to be stored; default 64 MiB.
+	// articles waiting to be stored; default 32 MiB.
 	MaxBytesInFlight int64 `yaml:"max_bytes_in_flight"`
 	// MaxCommitPolls caps the polls one group commit stores; default 256.
 	MaxCommitPolls int `yaml:"max_commit_polls"`
@@ -26,6 +26,11 @@ func (v *validator) ingest() {
 		if k.n < 0 {
 			v.errorf(k.path, "must not be negative (0 means the default), got %d", k.n)
 		}
+	}
+	if v.c.MemoryLimit < 0 {
+		v.errorf("memory_limit", "must not be negative (0 derives it from the pipeline's ceiling), got %d", v.c.MemoryLimit)
+	} else if v.c.MemoryLimit > 0 && v.c.MemoryLimit < 64<<20 {
+		v.errorf("memory_limit", "must be at least 67108864 (64 MiB), got %d", v.c.MemoryLimit)
 	}
 	if in.MaxBytesInFlight > 0 && in.MaxBytesInFlight < 1<<20 {
 		v.errorf("ingest.max_bytes_in_flight", "must be at least 1048576 (1 MiB), got %d", in.MaxBytesInFlight)

@@ -54,6 +54,12 @@ func TestValidateGlobal(t *testing.T) {
 			"t.yaml:2:12: ingest.workers: must not be negative (0 means the default), got -1",
 			"t.yaml:3:24: ingest.max_bytes_in_flight: must be at least 1048576 (1 MiB), got 1000",
 		}},
+		{"memory_limit negative", "memory_limit: -1\n", []string{
+			"t.yaml:1:15: memory_limit: must not be negative (0 derives it from the pipeline's ceiling), got -1",
+		}},
+		{"memory_limit too small", "memory_limit: 1000000\n", []string{
+			"t.yaml:1:15: memory_limit: must be at least 67108864 (64 MiB), got 1000000",
+		}},
 		{"log", "log:\n  level: verbose\n  format: xml\n", []string{
 			`t.yaml:2:10: log.level: unknown level "verbose" (use debug, info, warn or error)`,
 			`t.yaml:3:11: log.format: unknown format "xml" (use auto, json or text)`,

@@ -42,9 +42,15 @@ type Store struct {
 	seen *idCache
 }
 
+// idCacheSize is how many confirmed article ids a Store remembers: about 100 bytes each. Known
+// items are cut out of a document before parsing (feeds/itemscan), so the cache mostly serves
+// stories carried by several feeds and the first full parse of each feed after a restart; at
+// 200,000 it held 22 MB of a 10,000-feed daemon's heap.
+const idCacheSize = 50_000
+
 // NewStore returns a Store on an established connection whose streams exist.
 func NewStore(c *Conn) *Store {
-	return &Store{conn: c, seen: newIDCache(200_000)}
+	return &Store{conn: c, seen: newIDCache(idCacheSize)}
 }
 
 // PublishArticles appends the articles never seen before, in atomic batches: each article and

@@ -212,3 +212,34 @@ func mustMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// The server holds every message id of a stream's duplicate window in memory; the poll
+// stream's is short (an hour of polls at 10,000 feeds is a million ids), and a store created
+// with the old hour-long window gets the short one at start.
+func TestPollStreamDuplicateWindowIsShort(t *testing.T) {
+	c := connect(t, t.TempDir())
+	defer c.Close()
+	ctx := t.Context()
+	st, err := c.JS.Stream(ctx, events.PollStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	if cfg.Duplicates != events.PollDuplicates || events.PollDuplicates > 5*time.Minute {
+		t.Fatalf("poll stream duplicate window = %v, want %v (at most 5m)", cfg.Duplicates, events.PollDuplicates)
+	}
+	cfg.Duplicates = time.Hour
+	if _, err := c.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Duplicates != events.PollDuplicates {
+		t.Errorf("after EnsureStreams on an old store the window is %v, want %v", info.Config.Duplicates, events.PollDuplicates)
+	}
+}

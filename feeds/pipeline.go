@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/feeds/fetch"
@@ -15,7 +16,7 @@ const (
 	DefaultFetchConcurrency = 16
 	// DefaultMaxBytesInFlight is the memory budget for fetched bodies, the parse working set
 	// and normalized articles waiting to be stored.
-	DefaultMaxBytesInFlight = 64 << 20
+	DefaultMaxBytesInFlight = 32 << 20
 	// DefaultMaxCommitPolls caps the polls one group commit takes.
 	DefaultMaxCommitPolls = 256
 )
@@ -151,8 +152,15 @@ func (p *Poller) endScheduled(r *feedRunner) {
 // waits when it is free, up to MaxCommitPolls, in one commit.
 func (p *Poller) writer(ctx context.Context, stop <-chan struct{}) {
 	group := make([]*job, 0, p.maxCommit)
+	flush := time.NewTimer(p.quietFlush)
+	flush.Stop()
+	defer flush.Stop()
 	for {
 		select {
+		case <-p.quiet.added:
+			flush.Reset(p.quietFlush)
+		case <-flush.C:
+			p.publishPolls(ctx, p.quiet.take())
 		case j := <-p.commitCh:
 			group = append(group[:0], j)
 		drain:
@@ -167,6 +175,7 @@ func (p *Poller) writer(ctx context.Context, stop <-chan struct{}) {
 			p.commitGroup(ctx, group)
 			clear(group)
 		case <-stop:
+			p.publishPolls(ctx, p.quiet.take())
 			return
 		}
 	}

@@ -17,6 +17,7 @@ type pipelineMetrics struct {
 	knownItems    prometheus.Counter
 	oversize      *prometheus.CounterVec
 	pollEventErrs prometheus.Counter
+	quietHeld     prometheus.Counter
 }
 
 func newPipelineMetrics(reg prometheus.Registerer, p *Poller) *pipelineMetrics {
@@ -61,6 +62,10 @@ func newPipelineMetrics(reg prometheus.Registerer, p *Poller) *pipelineMetrics {
 			Name: "newswatch_ingest_poll_events_unstored_total",
 			Help: "Poll outcome events that could not be appended; the next poll of the feed is unconditional after a restart.",
 		}),
+		quietHeld: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_ingest_quiet_poll_events_held_total",
+			Help: "Outcome events of polls that changed nothing (304, unchanged body), held to share an atomic batch with later ones.",
+		}),
 	}
 	pm.oversize.WithLabelValues("truncated")
 	pm.oversize.WithLabelValues("skipped")
@@ -89,6 +94,11 @@ func (p *Poller) initPipeline(o Options) {
 	p.due = newDueQueue()
 	p.parseCh = make(chan *job, p.workers)
 	p.commitCh = make(chan *job, p.maxCommit)
+	p.quiet = newQuietPolls(p.maxCommit)
+	p.quietFlush = o.QuietFlush
+	if p.quietFlush <= 0 {
+		p.quietFlush = DefaultQuietFlush
+	}
 	p.hasher = itemscan.NewHasher()
 	p.pm = newPipelineMetrics(o.Registerer, p)
 }

@@ -111,6 +111,7 @@ func (p *Poller) commitGroup(ctx context.Context, group []*job) {
 		}
 	}
 	polls := make([]events.Poll, 0, len(group))
+	full := false
 	for _, j := range group {
 		if j.push {
 			p.settlePush(j)
@@ -120,12 +121,18 @@ func (p *Poller) commitGroup(ctx context.Context, group []*job) {
 			// Cancelled by shutdown: not the feed's fault, nothing to record.
 			continue
 		}
+		quiet := changesNothing(j)
 		p.settle(j)
+		if quiet && !full && p.quiet.hold(j.poll) {
+			p.pm.quietHeld.Inc()
+			continue
+		}
+		full = full || quiet
 		polls = append(polls, j.poll)
 	}
-	if err := p.store.PublishPolls(context.WithoutCancel(ctx), polls); err != nil {
-		p.pm.pollEventErrs.Add(float64(len(polls)))
-		p.log.Error("poll outcomes not stored", "polls", len(polls), "error", err)
+	if len(polls) > 0 {
+		// The held events go first: a feed's events are stored in the order of its polls.
+		p.publishPolls(ctx, append(p.quiet.take(), polls...))
 	}
 	for _, j := range group {
 		if p.onArticles != nil && j.poll.New > 0 {
@@ -136,6 +143,18 @@ func (p *Poller) commitGroup(ctx context.Context, group []*job) {
 		if j.done != nil {
 			j.done()
 		}
+	}
+}
+
+// publishPolls stores poll outcome events; a failure is counted and logged, and the polls'
+// state stays as settled (the next poll of each feed stores its own event).
+func (p *Poller) publishPolls(ctx context.Context, polls []events.Poll) {
+	if len(polls) == 0 {
+		return
+	}
+	if err := p.store.PublishPolls(context.WithoutCancel(ctx), polls); err != nil {
+		p.pm.pollEventErrs.Add(float64(len(polls)))
+		p.log.Error("poll outcomes not stored", "polls", len(polls), "error", err)
 	}
 }
 

@@ -43,6 +43,9 @@ type Options struct {
 	MaxBytesInFlight int64
 	// MaxCommitPolls caps the polls one group commit takes (default DefaultMaxCommitPolls).
 	MaxCommitPolls int
+	// QuietFlush is how long the outcome event of a poll that changed nothing (a 304, an
+	// unchanged body) may wait to share a batch with others (default DefaultQuietFlush).
+	QuietFlush time.Duration
 	// Owns, when set, is asked before each scheduled poll (cluster mode); Instance names this
 	// instance in the poll events.
 	Owns     OwnsFunc
@@ -101,6 +104,8 @@ type Poller struct {
 	fetchers, workers, maxCommit int
 	due                          *dueQueue
 	parseCh, commitCh            chan *job
+	quiet                        *quietPolls // outcome events of polls that changed nothing, held
+	quietFlush                   time.Duration
 	budget                       *Budget
 	hasher                       itemscan.Hasher
 	pm                           *pipelineMetrics

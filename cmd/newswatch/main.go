@@ -191,6 +191,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	applyMemoryLimit(cfg, log)
 	if err := startPprof(ctx, log); err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

@@ -53,6 +53,10 @@ func main() {
 	}
 	rep, err := run(ctx, o)
 	if err != nil {
+		if rep.coldWall > 0 {
+			// What was measured before the failure (a timeout while verifying a big store).
+			rep.print(os.Stdout)
+		}
 		fmt.Fprintln(os.Stderr, "nwbench:", err)
 		os.Exit(1)
 	}

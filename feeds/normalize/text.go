@@ -31,7 +31,7 @@ func Text(s string) string {
 		var t textBuf
 		t.b.Grow(len(s))
 		t.writeString(s)
-		return t.b.String()
+		return t.string()
 	}
 	if strings.Contains(s, "<![CDATA[") {
 		s = cdataMarkers.Replace(s)
@@ -43,7 +43,7 @@ func Text(s string) string {
 	for {
 		switch tt := z.Next(); tt {
 		case html.ErrorToken:
-			return t.b.String()
+			return t.string()
 		case html.TextToken:
 			if skipping == 0 {
 				t.writeBytes(z.Text())
@@ -146,6 +146,18 @@ func isSpace(r rune) bool {
 type textBuf struct {
 	b     strings.Builder
 	space bool
+}
+
+// string returns the text. The buffer was sized for the input, markup included, and a string
+// keeps its whole buffer alive: when the text is much shorter than the buffer it is copied, so
+// an article holds the bytes of its text and not of the HTML it came from (a feed's content
+// is often half markup, and normalized articles wait in the pipeline to be stored).
+func (t *textBuf) string() string {
+	s := t.b.String()
+	if t.b.Cap()-len(s) > len(s)/8+64 {
+		return strings.Clone(s)
+	}
+	return s
 }
 
 func (t *textBuf) writeString(s string) {

@@ -1,6 +1,11 @@
 package normalize
 
-import "testing"
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
 
 func TestText(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -37,4 +42,38 @@ func TestText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTextRetainsOnlyItsText guards the pipeline's memory: normalized articles wait to be
+// stored, and each must hold the bytes of its text, not a buffer sized for the HTML it came
+// from. 500 texts of about 100 bytes, each from 20 KB of markup, are kept; the heap they hold
+// must be far below the 10 MB their inputs would pin.
+func TestTextRetainsOnlyItsText(t *testing.T) {
+	const n = 500
+	inputs := make([]string, n)
+	for i := range inputs {
+		inputs[i] = fmt.Sprintf(`<p><a href="https://example.org/%d/%s">Kremlin hosts DPRK delegation %d</a></p>`,
+			i, strings.Repeat("x", 20_000), i)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	kept := make([]string, n)
+	for i, in := range inputs {
+		kept[i] = Text(in)
+	}
+	held := int64(heap()) - int64(before)
+	for i, s := range kept {
+		if want := fmt.Sprintf("Kremlin hosts DPRK delegation %d", i); s != want {
+			t.Fatalf("Text(input %d) = %q, want %q", i, s, want)
+		}
+	}
+	if held > 2<<20 {
+		t.Errorf("%d texts of ~33 bytes hold %d bytes of heap; want under 2 MiB (a text must not keep its input-sized buffer)", n, held)
+	}
+	runtime.KeepAlive(inputs)
 }

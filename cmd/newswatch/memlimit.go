@@ -1,0 +1,50 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"runtime/debug"
+
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/feeds"
+)
+
+// memoryHeadroom is what the daemon needs besides the ingest pipeline's bytes in flight: the
+// embedded server's block caches and indexes, the id cache, the projections, the runtime's own.
+const memoryHeadroom = 160 << 20
+
+// memoryLimit is the Go runtime's soft memory limit for cfg: memory_limit when set, else the
+// ingest pipeline's ceiling (ingest.max_bytes_in_flight + 3 × fetch.max_body_bytes) plus
+// memoryHeadroom. Without a limit the collector lets the heap grow to twice what is live
+// before it runs, and most of what the daemon allocates is short-lived (fetched bodies, the
+// embedded server's block buffers for each atomic batch): the limit makes it collect before
+// that garbage doubles the process's size. It is soft: a live heap above it is still served,
+// at the cost of more collector CPU (capped by the runtime at about half).
+func memoryLimit(cfg *config.Config) int64 {
+	if cfg.MemoryLimit > 0 {
+		return cfg.MemoryLimit
+	}
+	budget := cfg.Ingest.MaxBytesInFlight
+	if budget <= 0 {
+		budget = feeds.DefaultMaxBytesInFlight
+	}
+	return budget + 3*cfg.Fetch.MaxBodyBytes + memoryHeadroom
+}
+
+// applyMemoryLimit sets the runtime's soft memory limit from cfg, unless the GOMEMLIMIT
+// environment variable already set one (GOMEMLIMIT=off removes it). It returns the limit in
+// force, or -1 when there is none.
+func applyMemoryLimit(cfg *config.Config, log *slog.Logger) int64 {
+	if env := os.Getenv("GOMEMLIMIT"); env != "" {
+		limit := debug.SetMemoryLimit(-1) // reads the limit without changing it
+		log.Info("memory limit from GOMEMLIMIT", "component", "runtime", "GOMEMLIMIT", env, "bytes", limit)
+		if env == "off" {
+			return -1
+		}
+		return limit
+	}
+	limit := memoryLimit(cfg)
+	debug.SetMemoryLimit(limit)
+	log.Info("memory limit", "component", "runtime", "bytes", limit)
+	return limit
+}
