@@ -192,35 +192,26 @@ func TestStoryBenchmark(t *testing.T) {
 //
 //	NEWSWATCH_STORY_DATA=… go test -v -run TestHeadlineSweep ./projections/stories
 func TestHeadlineSweep(t *testing.T) {
-	type variant struct {
-		name string
-		p    params
-	}
 	d := defaultParams
-	with := func(name string, f func(*params)) variant {
-		p := d
-		f(&p)
-		return variant{name, p}
-	}
 	variants := []variant{
 		{"defaults", d},
-		with("no centroid (members, threshold 0.14)", func(p *params) { p.shortThreshold = 0 }),
-		with("no centroid, members 12 (before)", func(p *params) { p.shortThreshold, p.members = 0, 12 }),
+		withParams("no centroid (members, threshold 0.14)", func(p *params) { p.shortThreshold = 0 }),
+		withParams("no centroid, members 12 (before)", func(p *params) { p.shortThreshold, p.members = 0, 12 }),
 	}
 	for _, th := range []float64{0.08, 0.10, 0.12} {
-		variants = append(variants, with(fmt.Sprintf("short threshold %.2f", th), func(p *params) { p.shortThreshold = th }))
+		variants = append(variants, withParams(fmt.Sprintf("short threshold %.2f", th), func(p *params) { p.shortThreshold = th }))
 	}
 	for _, s := range []float64{0, 0.15, 0.20} {
-		variants = append(variants, with(fmt.Sprintf("single %.2f", s), func(p *params) { p.single = s }))
+		variants = append(variants, withParams(fmt.Sprintf("single %.2f", s), func(p *params) { p.single = s }))
 	}
 	for _, u := range []float64{0, 1} {
-		variants = append(variants, with(fmt.Sprintf("unknown share %.1f", u), func(p *params) { p.unknownShare = u }))
+		variants = append(variants, withParams(fmt.Sprintf("unknown share %.1f", u), func(p *params) { p.unknownShare = u }))
 	}
 	for _, h := range []int64{6, 24} {
-		variants = append(variants, with(fmt.Sprintf("half-life %dh", h), func(p *params) { p.halfLife = h * 3600 }))
+		variants = append(variants, withParams(fmt.Sprintf("half-life %dh", h), func(p *params) { p.halfLife = h * 3600 }))
 	}
 	for _, m := range []int{12, 24, 96} {
-		variants = append(variants, with(fmt.Sprintf("members %d", m), func(p *params) { p.members = m }))
+		variants = append(variants, withParams(fmt.Sprintf("members %d", m), func(p *params) { p.members = m }))
 	}
 	var sets []evalSet
 	for _, set := range evalSets(t) {

@@ -6,6 +6,19 @@ import (
 	"testing"
 )
 
+// variant is one set of model parameters a sweep measures.
+type variant struct {
+	name string
+	p    params
+}
+
+// withParams is the defaults with one change.
+func withParams(name string, f func(*params)) variant {
+	p := defaultParams
+	f(&p)
+	return variant{name, p}
+}
+
 // TestSweep logs precision and recall on every labelled set for alternatives to the default
 // parameters, one changed at a time: the numbers behind the defaults in
 // docs/stories-spikes-digests.md. It fails when an alternative does better than the
@@ -17,40 +30,31 @@ import (
 //
 //	go test -v -run TestSweep ./projections/stories
 func TestSweep(t *testing.T) {
-	type variant struct {
-		name string
-		p    params
-	}
 	d := defaultParams
-	with := func(name string, f func(*params)) variant {
-		p := d
-		f(&p)
-		return variant{name, p}
-	}
 	variants := []variant{{"defaults", d}}
 	for _, th := range []float64{0.10, 0.12, 0.16, 0.18, 0.20, 0.24} {
-		variants = append(variants, with(fmt.Sprintf("threshold %.2f", th), func(p *params) { p.threshold = th }))
+		variants = append(variants, withParams(fmt.Sprintf("threshold %.2f", th), func(p *params) { p.threshold = th }))
 	}
-	variants = append(variants, with("classic idf, threshold 0.18", func(p *params) { p.classicIDF, p.threshold = true, 0.18 }))
+	variants = append(variants, withParams("classic idf, threshold 0.18", func(p *params) { p.classicIDF, p.threshold = true, 0.18 }))
 	for _, hl := range []int64{0, 6, 24, 48} {
-		variants = append(variants, with(fmt.Sprintf("half-life %dh", hl), func(p *params) { p.halfLife = hl * 3600 }))
+		variants = append(variants, withParams(fmt.Sprintf("half-life %dh", hl), func(p *params) { p.halfLife = hl * 3600 }))
 	}
 	for _, pr := range []int{1, 2, 10, 20} {
-		variants = append(variants, with(fmt.Sprintf("prior %d", pr), func(p *params) { p.prior = pr }))
+		variants = append(variants, withParams(fmt.Sprintf("prior %d", pr), func(p *params) { p.prior = pr }))
 	}
 	for _, tb := range []float64{1, 2} {
-		variants = append(variants, with(fmt.Sprintf("title boost %v", tb), func(p *params) { p.titleBoost = tb }))
+		variants = append(variants, withParams(fmt.Sprintf("title boost %v", tb), func(p *params) { p.titleBoost = tb }))
 	}
 	variants = append(variants,
-		with("members 1", func(p *params) { p.members = 1 }),
-		with("members 3", func(p *params) { p.members = 3 }),
-		with("every story a candidate", func(p *params) { p.keys, p.maxPosting = 1<<30, 1<<30 }),
-		with("keys 4", func(p *params) { p.keys = 4 }),
-		with("matched terms kept", func(p *params) { p.keepMatched = true }),
+		withParams("members 1", func(p *params) { p.members = 1 }),
+		withParams("members 3", func(p *params) { p.members = 3 }),
+		withParams("every story a candidate", func(p *params) { p.keys, p.maxPosting = 1<<30, 1<<30 }),
+		withParams("keys 4", func(p *params) { p.keys = 4 }),
+		withParams("matched terms kept", func(p *params) { p.keepMatched = true }),
 		variant{"before (kept, no least shared)", beforeParams},
 	)
 	for _, n := range []int{0, 2, 4} {
-		variants = append(variants, with(fmt.Sprintf("least shared %d", n), func(p *params) { p.minShared = n }))
+		variants = append(variants, withParams(fmt.Sprintf("least shared %d", n), func(p *params) { p.minShared = n }))
 	}
 	worst := make([]float64, len(variants)) // least precision or recall on the tuning sets
 	young := make([]int, len(variants))     // what goes wrong in TestYoungTopic
