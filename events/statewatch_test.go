@@ -41,7 +41,7 @@ func TestWatchStateFollowsWrites(t *testing.T) {
 		defer mu.Unlock()
 		return calls, seen, seenRev
 	}
-	waitUntil(t, "the first signal, with no document yet", func() bool { n, s, rev := state(); return n >= 1 && s == "" && rev == 0 })
+	waitFor(t, "the first signal, with no document yet", func() bool { n, s, rev := state(); return n >= 1 && s == "" && rev == 0 })
 
 	var last uint64
 	for i := range 20 {
@@ -54,7 +54,7 @@ func TestWatchStateFollowsWrites(t *testing.T) {
 		}
 		last = rev
 	}
-	waitUntil(t, "the last write", func() bool { _, s, rev := state(); return s == `{"n":19}` && rev == last })
+	waitFor(t, "the last write", func() bool { _, s, rev := state(); return s == `{"n":19}` && rev == last })
 	if n, _, _ := state(); n > 22 {
 		t.Errorf("%d signals for 20 writes", n)
 	}
@@ -107,17 +107,6 @@ func TestWatchStateEndsWithConnection(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("WatchState did not return after the connection closed")
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
