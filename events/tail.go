@@ -29,6 +29,7 @@ type tail struct {
 	stream   string
 	subjects []string
 	it       jetstream.MessagesContext
+	st       jetstream.Stream // for the stall check's lookups; nil until the first one
 
 	last    uint64        // stream sequence of the last event delivered (or the one before the start)
 	pending uint64        // events behind the last delivered one, as the server counted them
@@ -108,7 +109,16 @@ func (t *tail) stalled(ctx context.Context) error {
 		return fmt.Errorf("%w: %s quiet for %s although sequence %d is stored (last delivered %d)",
 			errStalled, t.stream, t.quiet.Round(time.Second), t.seen, t.last)
 	}
-	newest, err := t.conn.lastSeqOn(ctx, t.stream, t.subjects)
+	if t.st == nil {
+		cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		st, err := t.conn.JS.Stream(cctx, t.stream)
+		cancel()
+		if err != nil {
+			return nil // cannot tell now; the next look tries again
+		}
+		t.st = st
+	}
+	newest, err := lastSeqOn(ctx, t.st, t.subjects)
 	if err != nil {
 		return nil // cannot tell now; the next look tries again
 	}
@@ -119,15 +129,11 @@ func (t *tail) stalled(ctx context.Context) error {
 	return nil
 }
 
-// lastSeqOn is the stream sequence of the newest event on subjects (wildcards allowed), 0 when
-// there is none.
-func (c *Conn) lastSeqOn(ctx context.Context, stream string, subjects []string) (uint64, error) {
+// lastSeqOn is the stream sequence of the newest event of st on subjects (wildcards allowed),
+// 0 when there is none.
+func lastSeqOn(ctx context.Context, st jetstream.Stream, subjects []string) (uint64, error) {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	st, err := c.JS.Stream(cctx, stream)
-	if err != nil {
-		return 0, err
-	}
 	var newest uint64
 	for _, subj := range subjects {
 		m, err := st.GetLastMsgForSubject(cctx, subj)

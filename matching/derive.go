@@ -25,9 +25,6 @@ type compiled struct {
 // replay matches with the tags current when it runs.
 type FeedTags func(feedID string) []string
 
-// NoTags is the FeedTags of a matcher that knows no feeds: tag: never holds.
-func NoTags(string) []string { return nil }
-
 // Deriver turns article events into match events. Its topics can be replaced at any time
 // (config reload); each article is matched against the topics current when it is handled,
 // and with its feed's tags as the injected lookup gives them at that moment.
@@ -41,9 +38,6 @@ type Deriver struct {
 // NewDeriver compiles topics and registers newswatch_topic_matches_total. tags gives each
 // article's feed tags (nil: none); it must be safe for concurrent use.
 func NewDeriver(list []topics.Topic, tags FeedTags, reg prometheus.Registerer, now func() time.Time) (*Deriver, error) {
-	if tags == nil {
-		tags = NoTags
-	}
 	d := &Deriver{now: now, tags: tags, matches: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 		Name: "newswatch_topic_matches_total",
 		Help: "Match events derived live, per topic.",

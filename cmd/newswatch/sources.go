@@ -94,6 +94,12 @@ func (a *App) adoptStoredLocked(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("read runtime feeds: %w", err)
 	}
+	if data == nil && rev == 0 {
+		// Absent or deleted: nothing to adopt, and the next change creates the key anew
+		// (a write over the revision held would be refused for ever).
+		a.sources.rev = 0
+		return nil
+	}
 	if rev <= a.sources.rev {
 		return nil
 	}

@@ -16,11 +16,6 @@ import (
 // evaluation through the API (cmd/newswatch TestStoryDaemonUCI).
 type scores = storyeval.Scores
 
-func f1(p, r float64) float64 { return storyeval.F1(p, r) }
-
-// score compares predicted story ids with the truth, both indexed like the articles.
-func score(truth, pred []string) scores { return storyeval.Score(truth, pred) }
-
 // clusterSet folds a set's articles (in time order) into a fresh projection and scores it.
 func clusterSet(t testing.TB, p params, arts []labelled) scores {
 	t.Helper()
@@ -29,7 +24,7 @@ func clusterSet(t testing.TB, p params, arts []labelled) scores {
 	for i, a := range arts {
 		truth[i], pred[i] = a.Story, got[a.ID]
 	}
-	return score(truth, pred)
+	return storyeval.Score(truth, pred)
 }
 
 func headlinesOnly(arts []labelled) []labelled {
