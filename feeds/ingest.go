@@ -26,9 +26,6 @@ func (p *Poller) process(ctx context.Context, j *job) {
 		p.processPush(ctx, j)
 		return
 	}
-	if p.onDocument != nil {
-		p.onDocument(st.ID, body, j.resp.Links, firstNonEmpty(j.resp.FinalURL, st.URL))
-	}
 	// The validators advance (in settle) only once the poll's articles are stored.
 	j.poll.ETag, j.poll.LastModified = j.resp.ETag, j.resp.LastModified
 	j.bodyHash = p.hasher.Sum(body)
@@ -40,6 +37,9 @@ func (p *Poller) process(ctx context.Context, j *job) {
 		p.pm.unchanged.Inc()
 		_ = j.hold.Resize(ctx, 0)
 		return
+	}
+	if p.onDocument != nil {
+		p.onDocument(st.ID, body, j.resp.Links, firstNonEmpty(j.resp.FinalURL, st.URL))
 	}
 	doc, spans, skipped := p.newItemsOnly(st, j, body)
 	j.poll.Result = events.ResultOK

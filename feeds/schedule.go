@@ -257,7 +257,7 @@ func (p *Poller) fire(runCtx context.Context, r *feedRunner) {
 		return
 	}
 	r.lastQueued.Store(now.UnixNano())
-	r.state.slot = slotOf(r.schedule, p.now())
+	r.state.slot = slotOf(r.schedule, now)
 	// Add happens here, before Run's Wait can observe the group.
 	p.inflight.Add(1)
 	if r.jitter <= 0 {

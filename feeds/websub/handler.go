@@ -86,7 +86,12 @@ func (m *Manager) verify(w http.ResponseWriter, r *http.Request, feed string) {
 			s.LastError = "denied by the hub: " + reason
 			return true
 		})
-		if err != nil || sub == nil {
+		if err != nil {
+			m.log.Warn("denial not stored; the hub will have to retry", "feed", feed, "error", err)
+			http.Error(w, "subscription not stored", http.StatusServiceUnavailable)
+			return
+		}
+		if sub == nil {
 			refuse("not a subscription newswatch has")
 			return
 		}
