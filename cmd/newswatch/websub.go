@@ -89,16 +89,7 @@ func (a *App) pushState(feed string) *feedhealth.Push {
 	if !ok {
 		return nil
 	}
-	state := string(sub.State)
-	switch {
-	case sub.Active(a.deps.Now()):
-		state = "active"
-	case sub.Pending():
-		state = "pending"
-	case sub.State == websub.StateActive:
-		state = "expired"
-	}
-	out := &feedhealth.Push{State: state, Hub: sub.Hub, LastError: sub.LastError}
+	out := &feedhealth.Push{State: sub.Status(a.deps.Now()), Hub: sub.Hub, LastError: sub.LastError}
 	if !sub.ExpiresAt.IsZero() {
 		at := sub.ExpiresAt.UTC()
 		out.ExpiresAt = &at

@@ -43,6 +43,23 @@ type Subscription struct {
 // Pending reports whether a request waits for the hub's verification.
 func (s *Subscription) Pending() bool { return s.RequestedAt.After(s.VerifiedAt) }
 
+// Status names the subscription's state at now, as the API and the metrics show it: active
+// (the hub pushes; a renewal may be waiting), denied, pending (waiting for the hub's
+// verification) or expired (verified once, lease over).
+func (s *Subscription) Status(now time.Time) string {
+	switch {
+	case s.Active(now):
+		return "active"
+	case s.State == StateDenied:
+		return "denied"
+	case s.Pending():
+		return "pending"
+	case s.State == StateActive:
+		return "expired"
+	}
+	return string(s.State)
+}
+
 // Active reports whether the hub pushes the feed at now: verified and within its lease.
 func (s *Subscription) Active(now time.Time) bool {
 	return s != nil && s.State == StateActive && now.Before(s.ExpiresAt)

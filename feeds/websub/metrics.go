@@ -53,16 +53,15 @@ func newMetrics(reg prometheus.Registerer, m *Manager) *metrics {
 			out.requests.WithLabelValues(reason, result)
 		}
 	}
-	for state, is := range map[string]func(*Subscription) bool{
-		"active":  func(s *Subscription) bool { return s.Active(m.now()) },
-		"pending": func(s *Subscription) bool { return s.Pending() },
-		"denied":  func(s *Subscription) bool { return s.State == StateDenied },
-	} {
+	for _, state := range []string{"active", "pending", "denied"} {
 		f.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "newswatch_websub_subscriptions",
 			Help:        "Subscriptions this instance knows, by state: active (verified, lease not over), pending (waiting for the hub's verification), denied.",
 			ConstLabels: prometheus.Labels{"state": state},
-		}, func() float64 { return float64(m.count(is)) })
+		}, func() float64 {
+			now := m.now()
+			return float64(m.count(func(s *Subscription) bool { return s.Status(now) == state }))
+		})
 	}
 	return out
 }
