@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/newswatch/newswatch/topics"
 )
 
 var (
@@ -212,8 +214,8 @@ func (v *validator) feeds() {
 			v.schedule(p+".schedule", f.Schedule)
 		}
 		for j, tag := range f.Tags {
-			if !isID(tag) {
-				v.errorf(fmt.Sprintf("%s.tags[%d]", p, j), "invalid tag %s: use 1 to %d characters from a-z, 0-9 and -", quote(tag), maxIDLen)
+			if !topics.ValidTag(tag) {
+				v.errorf(fmt.Sprintf("%s.tags[%d]", p, j), "invalid tag %s: use 1 to %d characters from a-z, 0-9 and -", quote(tag), topics.MaxTagLen)
 			}
 		}
 	}
