@@ -63,14 +63,22 @@ func (s *Silences) SilencedBy(topic string, at time.Time) (string, bool) {
 
 // Add stores a new silence and returns it with its id.
 func (s *Silences) Add(x Silence) Silence {
+	x = s.Stamp(x)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = append(s.list, x)
+	return x
+}
+
+// Stamp returns x as a new API-defined silence, with a fresh id and its creation time, without
+// holding it: a caller that stores silences elsewhere first (cmd/newswatch) holds it with
+// SetAPI once stored.
+func (s *Silences) Stamp(x Silence) Silence {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	x.ID = "sil-" + hex.EncodeToString(b)
 	x.CreatedAt = s.now().UTC()
 	x.FromConfig = false
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.list = append(s.list, x)
 	return x
 }
 
@@ -118,8 +126,14 @@ func (s *Silences) Active() []Silence {
 	return out
 }
 
-// SetAPI replaces the API-defined silences with list (another instance changed the stored
-// set), keeping the config-defined ones.
+// API lists the API-defined silences not yet expired (the part that is stored), soonest expiry
+// first.
+func (s *Silences) API() []Silence {
+	return slices.DeleteFunc(s.Active(), func(x Silence) bool { return x.FromConfig })
+}
+
+// SetAPI replaces the API-defined silences with list (the stored set, as this instance or
+// another one changed it), keeping the config-defined ones.
 func (s *Silences) SetAPI(list []Silence) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -128,12 +142,4 @@ func (s *Silences) SetAPI(list []Silence) {
 		x.FromConfig = false
 		s.list = append(s.list, x)
 	}
-}
-
-// Restore puts back a silence stored earlier, keeping its id.
-func (s *Silences) Restore(x Silence) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	x.FromConfig = false
-	s.list = append(s.list, x)
 }

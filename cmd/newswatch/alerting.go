@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,8 +110,8 @@ func configSilences(cfg *config.Config) []alerts.Silence {
 const silenceStateKey = "silences"
 
 // apiSilences is the revision of the stored API silences this instance holds; mu serialises
-// a change through this instance's API (applied, then stored) with following a change made
-// through another instance (syncSilences), so neither undoes the other.
+// a change through this instance's API (changeSilences) with following a change made through
+// another instance (syncSilences), so neither undoes the other.
 type apiSilences struct {
 	mu  sync.Mutex
 	rev uint64
@@ -127,11 +129,7 @@ func (a *App) loadSilences(ctx context.Context) error {
 		a.log.Warn("stored silences unreadable; starting without them", "error", err)
 		return nil
 	}
-	for _, s := range list {
-		if s.Until.After(a.deps.Now()) {
-			a.silences.Restore(s)
-		}
-	}
+	a.silences.SetAPI(slices.DeleteFunc(list, func(s alerts.Silence) bool { return !s.Until.After(a.deps.Now()) }))
 	return nil
 }
 
@@ -148,19 +146,68 @@ func (s silenceStore) Add(ctx context.Context, topic string, until time.Time, co
 	if !known {
 		return alerts.Silence{}, fmt.Errorf("unknown topic %q", topic)
 	}
-	s.a.apiSilences.mu.Lock()
-	defer s.a.apiSilences.mu.Unlock()
-	x := s.a.silences.Add(alerts.Silence{Topic: topic, Until: until, Comment: comment})
-	return x, s.persist(ctx)
+	x := s.a.silences.Stamp(alerts.Silence{Topic: topic, Until: until, Comment: comment})
+	err := s.a.changeSilences(ctx, func(held []alerts.Silence) ([]alerts.Silence, error) {
+		return append(held, x), nil
+	})
+	if err != nil {
+		return alerts.Silence{}, err
+	}
+	return x, nil
 }
 
 func (s silenceStore) Remove(ctx context.Context, id string) error {
-	s.a.apiSilences.mu.Lock()
-	defer s.a.apiSilences.mu.Unlock()
-	if err := s.a.silences.Remove(id); err != nil {
+	return s.a.changeSilences(ctx, func(held []alerts.Silence) ([]alerts.Silence, error) {
+		i := slices.IndexFunc(held, func(x alerts.Silence) bool { return x.ID == id })
+		if i < 0 {
+			return nil, alerts.ErrSilenceNotFound
+		}
+		return slices.Delete(held, i, i+1), nil
+	})
+}
+
+// changeSilences stores a change to the API silences, then holds the new set; when storing
+// fails nothing changes. change gets the API silences held, not yet expired, and returns the
+// new set. The stored set is read first, so that a silence made through another instance a
+// moment ago, not yet followed, can be removed; the write is conditional on its revision and
+// made again on the set another instance stored meanwhile (changeState), so silences made
+// through two instances at once are both kept.
+func (a *App) changeSilences(ctx context.Context, change func(held []alerts.Silence) ([]alerts.Silence, error)) error {
+	a.apiSilences.mu.Lock()
+	defer a.apiSilences.mu.Unlock()
+	// A stored set that is lost or unreadable is written over with the silences held.
+	adopt := func(ctx context.Context) error {
+		err := a.adoptSilencesLocked(ctx)
+		if errors.Is(err, errSilencesUnusable) {
+			a.log.Warn("stored silences replaced by the ones held", "component", "alerts", "error", err)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("store silences: %w", err)
+		}
+		return nil
+	}
+	if err := adopt(ctx); err != nil {
 		return err
 	}
-	return s.persist(ctx)
+	var next []alerts.Silence
+	rev, err := changeState(ctx, a.conn, silenceStateKey, func() uint64 { return a.apiSilences.rev },
+		func() ([]byte, error) {
+			var err error
+			if next, err = change(a.silences.API()); err != nil {
+				return nil, err
+			}
+			if next == nil {
+				next = []alerts.Silence{} // stored as [], as before
+			}
+			return json.Marshal(next)
+		}, adopt)
+	if err != nil {
+		return err
+	}
+	a.silences.SetAPI(next)
+	a.apiSilences.rev = rev
+	return nil
 }
 
 // syncSilences makes this instance's API silences the stored ones when they are newer than
@@ -168,43 +215,38 @@ func (s silenceStore) Remove(ctx context.Context, id string) error {
 func (a *App) syncSilences(ctx context.Context) error {
 	a.apiSilences.mu.Lock()
 	defer a.apiSilences.mu.Unlock()
+	return a.adoptSilencesLocked(ctx)
+}
+
+// errSilencesUnusable means the stored API silences are lost or do not decode.
+var errSilencesUnusable = errors.New("stored silences unusable")
+
+// adoptSilencesLocked reads the stored API silences and holds them when they are newer than
+// the ones held. The caller holds a.apiSilences.mu.
+func (a *App) adoptSilencesLocked(ctx context.Context) error {
 	data, rev, err := a.conn.GetStateRev(ctx, silenceStateKey)
 	if err != nil {
 		return fmt.Errorf("read silences: %w", err)
+	}
+	if data == nil && rev == 0 {
+		// Absent or deleted: nothing to adopt, and the next change creates the key anew with
+		// the silences held (a write over the revision held would be refused for ever).
+		a.apiSilences.rev = 0
+		return nil
 	}
 	if rev <= a.apiSilences.rev {
 		return nil
 	}
 	var list []alerts.Silence
 	if data == nil { // the value's object is gone (GetStateRev logged it)
-		a.apiSilences.rev = rev
-		return fmt.Errorf("stored silences lost (state key %s, revision %d), keeping the ones held", silenceStateKey, rev)
+		a.apiSilences.rev = rev // the next change through this instance writes the silences held
+		return fmt.Errorf("%w: lost (state key %s, revision %d), keeping the ones held", errSilencesUnusable, silenceStateKey, rev)
 	}
 	if err := json.Unmarshal(data, &list); err != nil {
 		a.apiSilences.rev = rev // the same version would fail again; wait for the next
-		return fmt.Errorf("stored silences unreadable (state key %s, revision %d), keeping the ones held: %w", silenceStateKey, rev, err)
+		return fmt.Errorf("%w: unreadable (state key %s, revision %d), keeping the ones held: %w", errSilencesUnusable, silenceStateKey, rev, err)
 	}
 	a.silences.SetAPI(list)
 	a.apiSilences.rev = rev
-	return nil
-}
-
-// persist stores the API silences; the caller holds apiSilences.mu.
-func (s silenceStore) persist(ctx context.Context) error {
-	var api []alerts.Silence
-	for _, x := range s.a.silences.Active() {
-		if !x.FromConfig {
-			api = append(api, x)
-		}
-	}
-	data, err := json.Marshal(api)
-	if err != nil {
-		return err
-	}
-	rev, err := s.a.conn.PutStateRev(ctx, silenceStateKey, data)
-	if err != nil {
-		return err
-	}
-	s.a.apiSilences.rev = rev
 	return nil
 }

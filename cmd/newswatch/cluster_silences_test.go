@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,4 +62,44 @@ func TestClusterSilencesFollow(t *testing.T) {
 	waitUntil(t, "the standby to drop the expired silence", 30*time.Second, func() bool {
 		return !other.app.silences.Silenced("kursk", time.Now())
 	})
+
+	// Silences made through both instances at once: none is lost (a write over a set another
+	// instance changed meanwhile is made again on the stored set).
+	const n = 20
+	ids := make(chan string, n)
+	for i := range n {
+		m := live[i%2]
+		body, _ := json.Marshal(map[string]string{"topic": "kursk", "duration": "1h", "comment": fmt.Sprintf("race %d", i)})
+		go func() {
+			var made struct{ ID string }
+			defer func() { ids <- made.ID }()
+			resp, err := http.Post("http://"+m.app.HTTPAddr()+"/api/v1/silences", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Errorf("concurrent silence %d through %s: %v", i, m.name, err)
+				return
+			}
+			defer resp.Body.Close()
+			if err := json.NewDecoder(resp.Body).Decode(&made); err != nil || resp.StatusCode != http.StatusCreated {
+				t.Errorf("concurrent silence %d through %s: %s, %v", i, m.name, resp.Status, err)
+			}
+		}()
+	}
+	var want []string
+	for range n {
+		want = append(want, <-ids)
+	}
+	slices.Sort(want)
+	if got := storedSilenceIDs(t, holder.app); !slices.Equal(got, want) {
+		t.Fatalf("%d silences made at once through two instances, %d stored: %v", n, len(got), got)
+	}
+	for _, m := range live {
+		waitUntil(t, m.name+" to hold every silence made at once", 30*time.Second, func() bool {
+			var held []string
+			for _, x := range m.app.silences.Active() {
+				held = append(held, x.ID)
+			}
+			slices.Sort(held)
+			return slices.Equal(held, want)
+		})
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -255,44 +254,43 @@ func fullTextIDs(cfg *config.Config, doc runtimeFeeds) map[string]bool {
 // changeSources applies a change to the runtime document: it stores the new document, then
 // hands the new feed set to the poller. When storing fails nothing changes.
 //
-// The write is conditional on the revision held, so two instances of a cluster changing the
-// document at once cannot lose each other's change: the one that finds it changed adopts the
-// stored version and makes its change again on it (change may run more than once).
+// The write is conditional on the revision held (changeState), so two instances of a cluster
+// changing the document at once cannot lose each other's change: the one that finds it
+// changed adopts the stored version and makes its change again on it (change may run more
+// than once).
 func (a *App) changeSources(ctx context.Context, change func(cfg *config.Config, doc *runtimeFeeds) error) error {
 	cfg := a.config()
 	a.sources.mu.Lock()
 	defer a.sources.mu.Unlock()
-	for attempt := 1; ; attempt++ {
-		next := runtimeFeeds{Feeds: slices.Clone(a.sources.doc.Feeds), Paused: slices.Clone(a.sources.doc.Paused)}
-		if err := change(cfg, &next); err != nil {
-			return err
-		}
-		// Validate against the poller before storing, so a bad schedule is never persisted.
-		if err := feeds.CheckFeeds(feedSet(cfg, next)); err != nil {
-			return err
-		}
-		data, err := json.Marshal(next)
-		if err != nil {
-			return fmt.Errorf("store runtime feeds: %w", err)
-		}
-		rev, err := a.conn.PutStateIf(ctx, runtimeFeedsKey, data, a.sources.rev)
-		if errors.Is(err, events.ErrStateChanged) && attempt < maxChangeAttempts {
+	var next runtimeFeeds
+	rev, err := changeState(ctx, a.conn, runtimeFeedsKey, func() uint64 { return a.sources.rev },
+		func() ([]byte, error) {
+			next = runtimeFeeds{Feeds: slices.Clone(a.sources.doc.Feeds), Paused: slices.Clone(a.sources.doc.Paused)}
+			if err := change(cfg, &next); err != nil {
+				return nil, err
+			}
+			// Validate against the poller before storing, so a bad schedule is never persisted.
+			if err := feeds.CheckFeeds(feedSet(cfg, next)); err != nil {
+				return nil, err
+			}
+			data, err := json.Marshal(next)
+			if err != nil {
+				return nil, fmt.Errorf("store runtime feeds: %w", err)
+			}
+			return data, nil
+		},
+		func(ctx context.Context) error {
 			if err := a.adoptStoredLocked(ctx, cfg); err != nil {
 				return fmt.Errorf("store runtime feeds: %w", err)
 			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("store runtime feeds: %w", err)
-		}
-		a.sources.doc, a.sources.rev = next, rev
-		return a.applyLocked(ctx, cfg, next)
+			return nil
+		})
+	if err != nil {
+		return err
 	}
+	a.sources.doc, a.sources.rev = next, rev
+	return a.applyLocked(ctx, cfg, next)
 }
-
-// maxChangeAttempts bounds how often a change is made again on a document another instance
-// changed meanwhile.
-const maxChangeAttempts = 5
 
 // feedOrigins says where a feed comes from: "file" or "runtime".
 func feedOrigins(cfg *config.Config) func(id string) string {
