@@ -24,6 +24,10 @@ type Alerts interface {
 	Subscribe() (<-chan json.RawMessage, func())
 }
 
+// ErrSilenceTopic is what Silences.Add returns (wrapped) for a topic the config does not
+// define: the request's fault (400). Any other error of Add is the store's (500).
+var ErrSilenceTopic = errors.New("unknown topic")
+
 // Silences manages alert silences.
 type Silences interface {
 	List() []alerts.Silence
@@ -173,7 +177,11 @@ func (s *server) addSilence(w http.ResponseWriter, r *http.Request) {
 	}
 	x, err := s.o.Silences.Add(r.Context(), req.Topic, until, req.Comment)
 	if err != nil {
-		Error(w, http.StatusBadRequest, err.Error())
+		status := http.StatusInternalServerError
+		if errors.Is(err, ErrSilenceTopic) {
+			status = http.StatusBadRequest
+		}
+		Error(w, status, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusCreated, x)

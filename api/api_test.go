@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -53,8 +54,12 @@ type silences struct{ s *alerts.Silences }
 
 func (f silences) List() []alerts.Silence { return f.s.Active() }
 func (f silences) Add(_ context.Context, topic string, until time.Time, c string) (alerts.Silence, error) {
-	if topic != "k" {
-		return alerts.Silence{}, errors.New("unknown topic")
+	switch topic {
+	case "k":
+	case "down":
+		return alerts.Silence{}, errors.New("store silences: no responders")
+	default:
+		return alerts.Silence{}, fmt.Errorf("%w %q", ErrSilenceTopic, topic)
 	}
 	return f.s.Add(alerts.Silence{Topic: topic, Until: until, Comment: c}), nil
 }
@@ -94,6 +99,7 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/api/v1/silences", `{"topic":"k","duration":"-1h"}`, 400, "duration"},
 		{"POST", "/api/v1/silences", `{"topic":"k","until":"2020-01-01T00:00:00Z"}`, 400, "future"},
 		{"POST", "/api/v1/silences", `{"topic":"zz","duration":"1h"}`, 400, "unknown topic"},
+		{"POST", "/api/v1/silences", `{"topic":"down","duration":"1h"}`, 500, "no responders"},
 		{"POST", "/api/v1/silences", `{"topic":"k","duration":"1h","extra":1}`, 400, "unknown field"},
 		{"DELETE", "/api/v1/silences/sil-nope", "", 404, "no such silence"},
 	} {

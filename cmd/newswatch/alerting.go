@@ -13,6 +13,7 @@ import (
 	"github.com/newswatch/newswatch/alerts"
 	"github.com/newswatch/newswatch/alerts/notify"
 	"github.com/newswatch/newswatch/alerts/spike"
+	"github.com/newswatch/newswatch/api"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
 	"github.com/newswatch/newswatch/projections/stories"
@@ -144,7 +145,7 @@ func (s silenceStore) Add(ctx context.Context, topic string, until time.Time, co
 		known = known || t.ID == topic
 	}
 	if !known {
-		return alerts.Silence{}, fmt.Errorf("unknown topic %q", topic)
+		return alerts.Silence{}, fmt.Errorf("%w %q", api.ErrSilenceTopic, topic)
 	}
 	x := s.a.silences.Stamp(alerts.Silence{Topic: topic, Until: until, Comment: comment})
 	err := s.a.changeSilences(ctx, func(held []alerts.Silence) ([]alerts.Silence, error) {
