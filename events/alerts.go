@@ -93,15 +93,7 @@ func (c *Conn) TailAlerts(ctx context.Context, topic string, since time.Time, fn
 // object is lost reads as absent, after a warning: its owner rebuilds what it can, as after a
 // first start, where an error would stop it at every start.
 func (c *Conn) GetState(ctx context.Context, key string) ([]byte, error) {
-	kv, err := c.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	data, err := c.getLarge(ctx, kv, "state."+key)
-	if errors.Is(err, errObjectLost) {
-		c.log.Warn("state document lost; starting without it", "key", "state."+key, "error", err)
-		return nil, nil
-	}
+	data, _, err := c.GetStateRev(ctx, key)
 	return data, err
 }
 

@@ -75,6 +75,13 @@ func (c *Conn) putLarge(ctx context.Context, kv jetstream.KeyValue, key string, 
 // large value is then checked before its object is written, and again by its pointer's write.
 func (c *Conn) putLargeRev(ctx context.Context, kv jetstream.KeyValue, key string, value []byte, expect *uint64) (uint64, error) {
 	prev, prevErr := c.pointedAt(ctx, kv, key)
+	return c.putLargeOver(ctx, kv, key, value, expect, prev, prevErr)
+}
+
+// putLargeOver is putLargeRev for a writer that read the key already: prev is the object it
+// pointed at ("" for none), prevErr the error that read met, if any.
+func (c *Conn) putLargeOver(ctx context.Context, kv jetstream.KeyValue, key string, value []byte, expect *uint64,
+	prev string, prevErr error) (uint64, error) {
 	if len(value) <= inlineLimit {
 		rev, err := kvPut(ctx, kv, key, value, expect)
 		if err != nil {
@@ -141,19 +148,35 @@ func revisionIs(ctx context.Context, kv jetstream.KeyValue, key string, rev uint
 	return nil
 }
 
-// getLarge returns the value under key, fetched from its object when the key holds a pointer;
-// nil when the key is absent.
-func (c *Conn) getLarge(ctx context.Context, kv jetstream.KeyValue, key string) ([]byte, error) {
+// largeEntry is a key's value as read: the value itself, from its object when the key holds a
+// pointer; the key's revision; and the object it points at ("" when the value is inline).
+type largeEntry struct {
+	value  []byte
+	rev    uint64
+	object string
+}
+
+// getLarge reads key: a zero entry when the key is absent. When the key points at an object
+// that cannot be read, the entry still has the revision and the object.
+func (c *Conn) getLarge(ctx context.Context, kv jetstream.KeyValue, key string) (largeEntry, error) {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	e, err := kv.Get(cctx, key)
 	cancel()
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
+		return largeEntry{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return largeEntry{}, err
 	}
-	return c.resolve(ctx, key, e.Value())
+	ent := largeEntry{rev: e.Revision()}
+	ptr, ok := parsePointer(key, e.Value())
+	if !ok {
+		ent.value = e.Value()
+		return ent, nil
+	}
+	ent.object = ptr.Object
+	ent.value, err = c.fetchObject(ctx, key, ptr)
+	return ent, err
 }
 
 // resolve returns a value read from key: itself when inline, else the object it points at,
@@ -163,6 +186,11 @@ func (c *Conn) resolve(ctx context.Context, key string, value []byte) ([]byte, e
 	if !ok {
 		return value, nil
 	}
+	return c.fetchObject(ctx, key, ptr)
+}
+
+// fetchObject returns the object a pointer read from key names, checked against the pointer.
+func (c *Conn) fetchObject(ctx context.Context, key string, ptr objectPointer) ([]byte, error) {
 	obs, err := c.objects(ctx)
 	var data []byte
 	if err == nil {

@@ -102,13 +102,13 @@ func (c *Conn) readParts(ctx context.Context, key string, m *manifest) (map[stri
 // returns the manifest saved.
 func (c *Conn) saveParts(ctx context.Context, kv jetstream.KeyValue, key string, proj PartedProjection, prev *manifest,
 	seq, since uint64, version string) (*manifest, error) {
-	b, err := c.getLarge(ctx, kv, key)
+	cur, err := c.getLarge(ctx, kv, key)
 	if err != nil {
 		return nil, err
 	}
 	var stored *manifest
-	if b != nil {
-		if stored, err = decodeManifest(key, b); err != nil {
+	if cur.value != nil {
+		if stored, err = decodeManifest(key, cur.value); err != nil {
 			stored = nil // a damaged value: overwritten whole
 		}
 	}
@@ -165,7 +165,7 @@ func (c *Conn) saveParts(ctx context.Context, kv jetstream.KeyValue, key string,
 			}
 		}
 	}
-	b, err = json.Marshal(partedSnapshot{Parted: next})
+	b, err := json.Marshal(partedSnapshot{Parted: next})
 	if err != nil {
 		return nil, err
 	}

@@ -175,10 +175,10 @@ func (p *Projector) Run(ctx context.Context) error {
 }
 
 func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
-	b, err := p.conn.getLarge(ctx, kv, p.proj.Name())
+	cur, err := p.conn.getLarge(ctx, kv, p.proj.Name())
 	var live *snapshot
-	if err == nil && b != nil {
-		live, err = p.restoreFrom(ctx, b)
+	if err == nil && cur.value != nil {
+		live, err = p.restoreFrom(ctx, cur.value)
 	}
 	if err != nil {
 		// Rebuilding from the start is always correct, only slower.
@@ -236,11 +236,11 @@ func (p *Projector) restoreFrom(ctx context.Context, b []byte) (*snapshot, error
 
 // getSnapshot reads the snapshot under key, inline or from its object; nil when there is none.
 func (c *Conn) getSnapshot(ctx context.Context, kv jetstream.KeyValue, key string) (*snapshot, error) {
-	b, err := c.getLarge(ctx, kv, key)
-	if err != nil || b == nil {
+	cur, err := c.getLarge(ctx, kv, key)
+	if err != nil || cur.value == nil {
 		return nil, err
 	}
-	return decodeSnapshot(key, b)
+	return decodeSnapshot(key, cur.value)
 }
 
 func decodeSnapshot(key string, b []byte) (*snapshot, error) {

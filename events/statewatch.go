@@ -75,25 +75,20 @@ func (c *Conn) WatchState(ctx context.Context, key string, changed func(ctx cont
 }
 
 // GetStateRev is GetState with the revision of the key (0 when absent): a follower compares
-// it with the revision of the version it holds.
+// it with the revision of the version it holds. A document whose object is lost reads as
+// absent at its revision.
 func (c *Conn) GetStateRev(ctx context.Context, key string) ([]byte, uint64, error) {
 	kv, err := c.bucket(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	e, err := kv.Get(cctx, "state."+key)
-	cancel()
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, nil
+	ent, err := c.getLarge(ctx, kv, "state."+key)
+	if errors.Is(err, errObjectLost) {
+		c.log.Warn("state document lost; starting without it", "key", "state."+key, "error", err)
+		return nil, ent.rev, nil
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	data, err := c.resolve(ctx, e.Key(), e.Value())
-	if errors.Is(err, errObjectLost) {
-		c.log.Warn("state document lost; starting without it", "key", e.Key(), "error", err)
-		return nil, e.Revision(), nil
-	}
-	return data, e.Revision(), err
+	return ent.value, ent.rev, nil
 }
