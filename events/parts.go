@@ -169,7 +169,9 @@ func (c *Conn) saveParts(ctx context.Context, kv jetstream.KeyValue, key string,
 	if err != nil {
 		return nil, err
 	}
-	if err := c.putLarge(ctx, kv, key, b); err != nil {
+	// The key was read above: the object its manifest may be stored in is known, as the parts'
+	// slots are (a key has one writer at a time).
+	if _, err := c.putLargeOver(ctx, kv, key, b, nil, cur.object, nil); err != nil {
 		return nil, err
 	}
 	slices.Sort(stale)

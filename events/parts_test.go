@@ -251,7 +251,7 @@ func BenchmarkPartedSave(b *testing.B) {
 		name := fmt.Sprintf("part-%02d", i)
 		p.parts[name], p.changed[name] = []byte(name+pad), 1
 	}
-	save := events.PartedSaver(c, p)
+	save, _ := events.PartedSaver(c, p)
 	if err := save(1); err != nil {
 		b.Fatal(err)
 	}
@@ -263,5 +263,34 @@ func BenchmarkPartedSave(b *testing.B) {
 		if err := save(seq); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A save in parts reads its key once, for the manifest it replaces and the object that
+// manifest may be stored in, and the saved manifest restores.
+func TestPartedSaveReadsKeyOnce(t *testing.T) {
+	c := connect(t, t.TempDir())
+	defer c.Close()
+	p := newParted()
+	for i := range 3 {
+		name := fmt.Sprintf("part-%d", i)
+		p.parts[name], p.changed[name] = []byte(name), 1
+	}
+	save, reads := events.PartedSaver(c, p)
+	for seq := uint64(1); seq <= 3; seq++ {
+		p.parts["part-0"], p.changed["part-0"] = []byte(fmt.Sprint("part-0 at ", seq)), seq
+		if err := save(seq); err != nil {
+			t.Fatal(err)
+		}
+		if got := reads(); got != int64(seq) {
+			t.Fatalf("%d reads of the key after %d saves, want one a save", got, seq)
+		}
+	}
+	restored := newParted()
+	r, stop := runParted(t, c, restored, &atomic.Bool{})
+	waitFor(t, "projection caught up", r.CaughtUp)
+	stop()
+	if _, _, parts, _ := restored.state(); string(parts["part-0"]) != "part-0 at 3" || len(parts) != 3 {
+		t.Errorf("restored parts %q", parts)
 	}
 }
