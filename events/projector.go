@@ -204,20 +204,25 @@ func (p *Projector) restore(ctx context.Context, kv jetstream.KeyValue) {
 	}
 }
 
+// storedSnapshot is the value of a projection's key decoded once: a whole snapshot, or
+// (Parted set) the manifest of one saved in parts.
+type storedSnapshot struct {
+	snapshot
+	Parted *manifest `json:"parted"`
+}
+
 // restoreFrom restores the state from the value of the projection's key: a whole snapshot, or
 // the manifest of a parted one and its parts.
 func (p *Projector) restoreFrom(ctx context.Context, b []byte) (*snapshot, error) {
 	key := p.proj.Name()
-	m, err := decodeManifest(key, b)
-	if err != nil {
-		return nil, err
+	var stored storedSnapshot
+	if err := json.Unmarshal(b, &stored); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", key, err)
 	}
+	m := stored.Parted
 	if m == nil {
-		snap, err := decodeSnapshot(key, b)
-		if err != nil {
-			return nil, err
-		}
-		return snap, p.proj.Restore(snap.State)
+		snap := stored.snapshot
+		return &snap, p.proj.Restore(snap.State)
 	}
 	pp, ok := p.proj.(PartedProjection)
 	if !ok {
