@@ -60,18 +60,29 @@ type sourceSet struct {
 
 // loadSources reads the runtime feeds at start.
 func (a *App) loadSources(ctx context.Context) error {
-	data, rev, err := a.conn.GetStateRev(ctx, runtimeFeedsKey)
+	doc, rev, err := readRuntimeFeeds(ctx, a.conn)
 	if err != nil {
-		return fmt.Errorf("read runtime feeds: %w", err)
+		return err
 	}
-	a.sources = &sourceSet{rev: rev}
-	if data == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, &a.sources.doc); err != nil {
-		return fmt.Errorf("read runtime feeds (state key %s): %w", runtimeFeedsKey, err)
-	}
+	a.sources = &sourceSet{doc: doc, rev: rev}
 	return nil
+}
+
+// readRuntimeFeeds reads the runtime document stored now and its revision; an absent or lost
+// one is empty.
+func readRuntimeFeeds(ctx context.Context, conn *events.Conn) (runtimeFeeds, uint64, error) {
+	var doc runtimeFeeds
+	data, rev, err := conn.GetStateRev(ctx, runtimeFeedsKey)
+	if err != nil {
+		return doc, 0, fmt.Errorf("read runtime feeds: %w", err)
+	}
+	if data == nil {
+		return doc, rev, nil
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return runtimeFeeds{}, 0, fmt.Errorf("read runtime feeds (state key %s): %w", runtimeFeedsKey, err)
+	}
+	return doc, rev, nil
 }
 
 // syncSources applies the stored runtime document when it is newer than the one this instance
@@ -144,15 +155,9 @@ func feedSet(cfg *config.Config, doc runtimeFeeds) []feeds.Feed {
 // (backfill): the tags of the file's feeds and of the runtime feeds stored now, as a daemon on
 // this store has them.
 func storedTags(ctx context.Context, conn *events.Conn, cfg *config.Config) (matching.FeedTags, error) {
-	var doc runtimeFeeds
-	data, err := conn.GetState(ctx, runtimeFeedsKey)
+	doc, _, err := readRuntimeFeeds(ctx, conn)
 	if err != nil {
-		return nil, fmt.Errorf("read runtime feeds: %w", err)
-	}
-	if data != nil {
-		if err := json.Unmarshal(data, &doc); err != nil {
-			return nil, fmt.Errorf("read runtime feeds (state key %s): %w", runtimeFeedsKey, err)
-		}
+		return nil, err
 	}
 	tags := polledTags(cfg, doc)
 	return func(id string) []string { return tags[id] }, nil
