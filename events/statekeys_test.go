@@ -2,8 +2,11 @@ package events_test
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newswatch/newswatch/events"
 )
@@ -53,5 +56,72 @@ func TestStateKeysCompareAndSet(t *testing.T) {
 	}
 	if _, err := c.PutStateIf(ctx, "websub.b", []byte("again"), 0); err != nil {
 		t.Errorf("create after delete: %v", err)
+	}
+}
+
+// Listing returns every key under the prefix once with its newest value, a large one read
+// from its object, and none that was deleted or lies outside the prefix.
+func TestListStateManyKeys(t *testing.T) {
+	c := connect(t, t.TempDir())
+	defer c.Close()
+	ctx := t.Context()
+	start := time.Now()
+	if err := c.ListState(ctx, "websub", func(key string, _ []byte) error {
+		t.Errorf("listed %s before any was stored", key)
+		return nil
+	}); err != nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("listing no keys: %v after %v", err, time.Since(start))
+	}
+	want := map[string]string{}
+	for i := range 300 {
+		key := fmt.Sprintf("f%03d", i)
+		if err := c.PutState(ctx, "websub."+key, []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.PutState(ctx, "websub."+key, []byte(key)); err != nil {
+			t.Fatal(err)
+		}
+		want[key] = key
+	}
+	large := strings.Repeat("x", 600<<10)
+	if err := c.PutState(ctx, "websub.large", []byte(large)); err != nil {
+		t.Fatal(err)
+	}
+	want["large"] = large
+	if err := c.DeleteState(ctx, "websub.f007"); err != nil {
+		t.Fatal(err)
+	}
+	delete(want, "f007")
+	if err := c.PutState(ctx, "websubx.f001", []byte("outside")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	err := c.ListState(ctx, "websub", func(key string, data []byte) error {
+		if _, twice := got[key]; twice {
+			t.Errorf("%s listed twice", key)
+		}
+		got[key] = string(data)
+		return nil
+	})
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("listed %d keys (%v), want %d", len(got), err, len(want))
+	}
+}
+
+// BenchmarkListState lists 1,000 small state documents (a feed's WebSub subscription each).
+func BenchmarkListState(b *testing.B) {
+	c := connect(b, b.TempDir())
+	defer c.Close()
+	ctx := b.Context()
+	for i := range 1000 {
+		if err := c.PutState(ctx, fmt.Sprintf("websub.f%04d", i), []byte(`{"feed":"f","hub":"https://hub.example/","expires":"2026-12-03T10:00:00Z"}`)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		n := 0
+		if err := c.ListState(ctx, "websub", func(string, []byte) error { n++; return nil }); err != nil || n != 1000 {
+			b.Fatalf("listed %d, %v", n, err)
+		}
 	}
 }
