@@ -237,3 +237,50 @@ func TestHeadlineSweep(t *testing.T) {
 		t.Errorf("the defaults get young-topic cases wrong: %v", errs)
 	}
 }
+
+// TestArrivalOrder measures how much B-cubed precision and recall on the UCI tuning half
+// depend on the order articles arrive in: the real times, in orders drawn at random (a daemon
+// polls its feeds one by one, so a story's reports come in any order). It logs the mean,
+// least and greatest over arrivalOrders orders for the defaults and for each of the choices
+// made to steady them left out, and fails when the defaults' least precision falls below 0.87
+// or their mean below 0.90.
+//
+//	NEWSWATCH_STORY_DATA=… go test -v -run TestArrivalOrder ./projections/stories
+func TestArrivalOrder(t *testing.T) {
+	tune, _, ok := loadUCI(t)
+	if !ok {
+		t.Skipf("set %s to the folder holding uci-news-aggregator_small.csv (testdata/PUBLIC.md)", uciEnv)
+	}
+	variants := []variant{
+		{"defaults", defaultParams},
+		withParams("fewMembers 0", func(p *params) { p.fewMembers = 0 }),
+		withParams("dfCap 0 (every member)", func(p *params) { p.dfCap = 0 }),
+		withParams("both (before)", func(p *params) { p.fewMembers, p.dfCap = 0, 0 }),
+	}
+	for _, f := range []float64{0.02, 0.04, 0.06} {
+		variants = append(variants, withParams(fmt.Sprintf("fewMembers %.2f", f), func(p *params) { p.fewMembers = f }))
+	}
+	for _, c := range []int{4, 8} {
+		variants = append(variants, withParams(fmt.Sprintf("dfCap %d", c), func(p *params) { p.dfCap = c }))
+	}
+	var b strings.Builder
+	for i, v := range variants {
+		var sumP, sumR float64
+		minP, maxP, minR, maxR := 1.0, 0.0, 1.0, 0.0
+		for seed := uint64(1); seed <= arrivalOrders; seed++ {
+			s := clusterSet(t, v.p, shuffledOrder(tune, seed*11))
+			sumP, sumR = sumP+s.BPrec, sumR+s.BRec
+			minP, maxP = min(minP, s.BPrec), max(maxP, s.BPrec)
+			minR, maxR = min(minR, s.BRec), max(maxR, s.BRec)
+		}
+		meanP, meanR := sumP/arrivalOrders, sumR/arrivalOrders
+		fmt.Fprintf(&b, "%-26s B3 precision %.3f (%.3f–%.3f) recall %.3f (%.3f–%.3f)\n", v.name, meanP, minP, maxP, meanR, minR, maxR)
+		if i == 0 && (minP < 0.87 || meanP < 0.90) {
+			t.Errorf("defaults: B3 precision %.3f on average, %.3f at least over %d orders; want 0.90 and 0.87", meanP, minP, arrivalOrders)
+		}
+	}
+	t.Logf("UCI tuning half, %d random arrival orders (real times):\n%s", arrivalOrders, b.String())
+}
+
+// arrivalOrders is how many random orders TestArrivalOrder draws.
+const arrivalOrders = 12
