@@ -22,10 +22,11 @@ import (
 //     alphabet: "Korea" and "Korean", "Курск" and "Курской", "troop" and "troops" meet.
 //     Hangul is written in syllable blocks worth two or three letters each, and particles
 //     attach to the word ("북한군이", "북한의"), so Hangul runs keep hangulStemLen syllables.
-//   - Russian declines a noun by its last vowel, and a short one ends inside the prefix:
-//     "Сеул", "Сеуле", "Сеулом"; "удар", "удары", "ударов". A Cyrillic stem loses the vowels
-//     (and й, ь) it ends with, down to three runes: all of those meet, and "Кореи", "Корея"
-//     and "корейский" too. English was measured with its plural "s" and final vowels
+//   - Russian declines a noun by its ending, and a short word's ending is inside the prefix:
+//     "Сеул", "Сеуле", "Сеулом"; "удар", "удары", "ударов". The stem of a Cyrillic word of
+//     at most stemLen+1 runes loses the vowels (and й, ь) it ends with, down to three runes:
+//     all of those meet, and so do "Кореи" and "Корея". A longer word keeps its prefix:
+//     trimmed, "разведка" and "развитие" would meet. English was measured with its plural "s" and final vowels
 //     stripped the same way: on the UCI tuning half it gains recall and loses as much
 //     precision (docs/stories-spikes-digests.md), so Latin runs are left as they are.
 //   - Scripts written without spaces (Han, kana, Thai, ...) give one term per two
@@ -148,8 +149,8 @@ func appendTerms(dst termSet, tok string, title bool) termSet {
 				n = hangulStemLen
 			}
 			if stem, ok := prefix(run, n); ok {
-				if unicode.Is(unicode.Cyrillic, r) {
-					stem = trimEnding(stem)
+				if unicode.Is(unicode.Cyrillic, r) && utf8.RuneCountInString(run) <= stemLen+1 {
+					stem = trimEnding(stem) // a short word: its ending is within the prefix
 				}
 				dst = append(dst, makeTerm(hashOf('w', stem)&^uint64(numberBit), title))
 			}

@@ -45,7 +45,7 @@ func TestTermsMeetAcrossForms(t *testing.T) {
 			t.Errorf("%q %v and %q %v: want one equal term", c.a, ta, c.b, tb)
 		}
 	}
-	for _, c := range []struct{ a, b string }{{"3천명", "300"}, {"Kursk", "Kyiv"}, {"东京", "京都"}, {"удар", "удача"}} {
+	for _, c := range []struct{ a, b string }{{"3천명", "300"}, {"Kursk", "Kyiv"}, {"东京", "京都"}, {"удар", "удача"}, {"разведка", "развитие"}} {
 		if ta, tb := termsOf(c.a, ""), termsOf(c.b, ""); len(ta) > 0 && len(tb) > 0 && ta[0] == tb[0] {
 			t.Errorf("%q and %q share a term", c.a, c.b)
 		}
