@@ -112,8 +112,8 @@ var defaultParams = params{
 	unknownShare:   0.5,
 	compare:        12,
 
-	fewMembers:       0.03,
-	dfCap:            6,
+	fewMembers: 0.03,
+	dfCap:      6,
 }
 
 // memberNovelty: a report becomes one of a story's members (the texts new articles are
