@@ -112,7 +112,7 @@ var defaultParams = params{
 	unknownShare:   0.5,
 	compare:        12,
 
-	fewMembers: 0.03,
+	fewMembers: 0.05,
 	dfCap:      6,
 }
 
