@@ -122,7 +122,7 @@ func runUCIDaemon(t *testing.T, rows []storyeval.Row) (storyeval.Scores, int) {
 	seen := map[string]bool{}
 	slices.Sort(outlets) // as a user's list of feeds might be, in no time order
 	var yaml strings.Builder
-	fmt.Fprintf(&yaml, "data_dir: %s\nhttp: {listen: \"127.0.0.1:0\"}\nlog: {level: warn}\nfeeds:\n", filepath.Join(tmp, "data"))
+	fmt.Fprintf(&yaml, "data_dir: %s\nhttp: {listen: \"127.0.0.1:0\"}\nnats: {listen: \"\"}\nlog: {level: warn}\nfeeds:\n", filepath.Join(tmp, "data"))
 	for _, host := range outlets {
 		id := uciFeedID(host, seen)
 		var b strings.Builder

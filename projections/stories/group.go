@@ -72,6 +72,24 @@ type params struct {
 	// compare is how many of a story's members (the earliest) an article with a summary is
 	// compared with: more members make a better centroid, but comparing with each costs.
 	compare int
+	// fewMembers raises shortThreshold by fewMembers/n for a story of n members: a centroid
+	// of two or three headlines is a poor estimate of what its story is about, and a headline
+	// that joins it on two words it shares with one of them turns a story into another when
+	// the stream does not come in time order (a daemon polling feeds one by one): the next
+	// headlines of the other event follow it in. Measured on the UCI tuning half in random
+	// arrival orders (TestHeadlineSweep, TestArrivalOrder).
+	fewMembers float64
+	// summaryThreshold replaces threshold for an article with a summary (0: threshold): a
+	// rewrite shares a smaller part of a long text than of a headline. Measured and refused
+	// (TestSweep): 0.12 joins the heldout set's Russian rewrites and Maersk report alone, but
+	// in a busy topic, and in small ones, it also joins reports the sets label as other
+	// stories (the Russian report of the Marlin Luanda with the English one).
+	summaryThreshold float64
+	// dfCap is how many members of one story count in a term's document frequency (0: all).
+	// The terms a story's reports agree on are its name ("bitcoin", "Plosser"); counting
+	// each of its members makes them look as common as the topic's own subject, and the
+	// next report that names the story shares little else.
+	dfCap int
 }
 
 var defaultParams = params{
@@ -93,6 +111,9 @@ var defaultParams = params{
 	single:         0.12,
 	unknownShare:   0.5,
 	compare:        12,
+
+	fewMembers: 0.05,
+	dfCap:      6,
 }
 
 // memberNovelty: a report becomes one of a story's members (the texts new articles are
@@ -106,7 +127,8 @@ const memberNovelty = 0.7
 // Term weights are inverse document frequencies where a document is a member, a distinct
 // report of a story. Counting every article instead would let twenty copies of one wire
 // story make its own words look common; counting stories instead makes every word of a
-// topic's first story look common and every word of its second look rare.
+// topic's first story look common and every word of its second look rare. A story counts
+// with at most dfCap of its members, so that a big story's own name keeps its weight.
 //
 // The terms of live members are interned to dense ids, so that comparing an article with a
 // report reads slices, not maps.
@@ -123,7 +145,7 @@ type index struct {
 
 type termInfo struct {
 	key     term
-	df      int32 // live members with the term
+	df      int32 // live members with the term, at most dfCap of each story
 	stories int32 // live stories with a member that has the term
 	// postings are the keys of those stories, and of pruned ones until the list is
 	// compacted: a pruned story leaves its terms' lists only when half of a list is dead,
@@ -300,6 +322,8 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 	centroid := a.headline && learnt && x.p.shortThreshold > 0
 	if centroid {
 		threshold = x.p.shortThreshold
+	} else if !a.headline && x.p.summaryThreshold > 0 {
+		threshold = x.p.summaryThreshold
 	}
 	h.threshold = threshold
 	for _, k := range x.candidates(a) {
@@ -318,6 +342,9 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 			}
 			if len(e.members) == 1 && float64(d*c) < x.p.threshold {
 				c = 0 // a story of one report is one headline: the threshold of two texts
+			}
+			if float64(d*c) < threshold+x.p.fewMembers/float64(len(e.members)) {
+				c = 0 // a centroid of few headlines: more is needed (fewMembers)
 			}
 			if s := float64(d * c); !ok || s > h.sim {
 				h, ok = hit{key: k, sim: s, cosine: c, threshold: threshold}, true

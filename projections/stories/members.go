@@ -54,7 +54,6 @@ func (x *index) mergeCentroid(key uint64, cs []cterm, terms []uint32) []cterm {
 	i := 0
 	for _, c := range terms {
 		info := &x.dict[c>>1]
-		info.df++
 		for i < len(cs) && x.dict[cs[i].id].key < info.key {
 			out = append(out, cs[i])
 			i++
@@ -66,6 +65,9 @@ func (x *index) mergeCentroid(key uint64, cs []cterm, terms []uint32) []cterm {
 		} else {
 			info.postings = append(info.postings, key)
 			info.stories++
+		}
+		if x.p.dfCap == 0 || int(t.title)+int(t.body) < x.p.dfCap {
+			info.df++
 		}
 		if c&1 == 1 {
 			t.title++
@@ -114,7 +116,11 @@ func (x *index) prune(cutoff int64) []uint64 {
 		x.docs -= len(e.members)
 		for _, c := range e.centroid {
 			info := &x.dict[c.id]
-			info.df -= int32(c.title) + int32(c.body)
+			n := int32(c.title) + int32(c.body)
+			if x.p.dfCap > 0 {
+				n = min(n, int32(x.p.dfCap))
+			}
+			info.df -= n
 			info.stories--
 		}
 		delete(x.live, k)

@@ -122,7 +122,7 @@ func TestSnapshotParts(t *testing.T) {
 	if restoredAt == 0 || !bytes.Equal(got, want) {
 		t.Errorf("restored after event %d and folded the rest: the state differs", restoredAt+1)
 	}
-	if err := New().RestoreParts(map[string][]byte{"t.1.x": []byte(`{"version":3,"topic":"x"}`)}); err == nil {
+	if err := New().RestoreParts(map[string][]byte{"t.1.x": []byte(`{"version":4,"topic":"x"}`)}); err == nil {
 		t.Error("parts without a meta part restored")
 	}
 }

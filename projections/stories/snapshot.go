@@ -14,8 +14,9 @@ import (
 // snapshotVersion is the format of Snapshot. A snapshot of another version is refused, and
 // the projector then rebuilds the projection from the stream. Version 2: members' terms
 // leave out those of the query terms that matched (version 1 kept them). Version 3: a story
-// keeps all its articles (version 2 kept the earliest 50).
-const snapshotVersion = 3
+// keeps all its articles (version 2 kept the earliest 50). Version 4: Cyrillic stems lose
+// the vowels they end with (terms.go), so members saved before have other terms.
+const snapshotVersion = 4
 
 // ErrSnapshotVersion is returned by Restore for a snapshot this build cannot read.
 var ErrSnapshotVersion = errors.New("stories: unknown snapshot version")

@@ -56,6 +56,9 @@ func TestSweep(t *testing.T) {
 	for _, n := range []int{0, 2, 4} {
 		variants = append(variants, withParams(fmt.Sprintf("least shared %d", n), func(p *params) { p.minShared = n }))
 	}
+	for _, th := range []float64{0.11, 0.12, 0.13} {
+		variants = append(variants, withParams(fmt.Sprintf("summary threshold %.2f", th), func(p *params) { p.summaryThreshold = th }))
+	}
 	worst := make([]float64, len(variants)) // least precision or recall on the tuning sets
 	young := make([]int, len(variants))     // what goes wrong in TestYoungTopic
 	for i, v := range variants {

@@ -22,6 +22,13 @@ import (
 //     alphabet: "Korea" and "Korean", "Курск" and "Курской", "troop" and "troops" meet.
 //     Hangul is written in syllable blocks worth two or three letters each, and particles
 //     attach to the word ("북한군이", "북한의"), so Hangul runs keep hangulStemLen syllables.
+//   - Russian declines a noun by its ending, and a short word's ending is inside the prefix:
+//     "Сеул", "Сеуле", "Сеулом"; "удар", "удары", "ударов". The stem of a Cyrillic word of
+//     at most stemLen+1 runes loses the vowels (and й, ь) it ends with, down to three runes:
+//     all of those meet, and so do "Кореи" and "Корея". A longer word keeps its prefix:
+//     trimmed, "разведка" and "развитие" would meet. English was measured with its plural "s" and final vowels
+//     stripped the same way: on the UCI tuning half it gains recall and loses as much
+//     precision (docs/stories-spikes-digests.md), so Latin runs are left as they are.
 //   - Scripts written without spaces (Han, kana, Thai, ...) give one term per two
 //     consecutive characters, since a token there can be a whole clause.
 //   - Runs of letters shorter than two runes are dropped: the "s" of "Russia's".
@@ -142,6 +149,9 @@ func appendTerms(dst termSet, tok string, title bool) termSet {
 				n = hangulStemLen
 			}
 			if stem, ok := prefix(run, n); ok {
+				if unicode.Is(unicode.Cyrillic, r) && utf8.RuneCountInString(run) <= stemLen+1 {
+					stem = trimEnding(stem) // a short word: its ending is within the prefix
+				}
 				dst = append(dst, makeTerm(hashOf('w', stem)&^uint64(numberBit), title))
 			}
 		}
@@ -235,4 +245,16 @@ func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
 func threeDigits(s string) bool {
 	return len(s) >= 3 && isASCIIDigit(s[0]) && isASCIIDigit(s[1]) && isASCIIDigit(s[2]) &&
 		(len(s) == 3 || !isASCIIDigit(s[3]))
+}
+
+// trimEnding removes the vowels (and й, ь) that end a Cyrillic stem, down to three runes.
+func trimEnding(stem string) string {
+	for utf8.RuneCountInString(stem) > 3 {
+		r, n := utf8.DecodeLastRuneInString(stem)
+		if !strings.ContainsRune("аеёиоуыэюяйь", r) {
+			break
+		}
+		stem = stem[:len(stem)-n]
+	}
+	return stem
 }

@@ -32,6 +32,10 @@ func TestTermsMeetAcrossForms(t *testing.T) {
 		{"troops", "troop"},
 		{"Курск", "Курской"},
 		{"Пхеньяне", "пхеньяном"},
+		{"Сеул", "Сеуле"},
+		{"удар", "удары"},
+		{"ударов", "удар"},
+		{"Йемену", "Йемене"},
 		{"북한군이", "북한의"},
 		{"Café", "cafe"},
 		{"3,000", "3000"},
@@ -41,7 +45,7 @@ func TestTermsMeetAcrossForms(t *testing.T) {
 			t.Errorf("%q %v and %q %v: want one equal term", c.a, ta, c.b, tb)
 		}
 	}
-	for _, c := range []struct{ a, b string }{{"3천명", "300"}, {"Kursk", "Kyiv"}, {"东京", "京都"}} {
+	for _, c := range []struct{ a, b string }{{"3천명", "300"}, {"Kursk", "Kyiv"}, {"东京", "京都"}, {"удар", "удача"}, {"разведка", "развитие"}} {
 		if ta, tb := termsOf(c.a, ""), termsOf(c.b, ""); len(ta) > 0 && len(tb) > 0 && ta[0] == tb[0] {
 			t.Errorf("%q and %q share a term", c.a, c.b)
 		}
