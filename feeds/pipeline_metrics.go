@@ -99,6 +99,10 @@ func (p *Poller) initPipeline(o Options) {
 	if p.quietFlush <= 0 {
 		p.quietFlush = DefaultQuietFlush
 	}
+	p.linger = o.CommitLinger
+	if p.linger == 0 {
+		p.linger = DefaultCommitLinger
+	}
 	p.hasher = itemscan.NewHasher()
 	p.pm = newPipelineMetrics(o.Registerer, p)
 }
