@@ -142,9 +142,29 @@ func (p *Poller) fetchWorker(runCtx, pollCtx context.Context, stop <-chan struct
 			p.parseCh <- j
 			continue
 		}
+		if p.settleQuiet(j) {
+			continue
+		}
 		j.hold.Advance(stageCommit)
 		p.toCommit(j)
 	}
+}
+
+// settleQuiet ends a 304 that changes nothing where it was fetched: it has no articles to
+// store and its event is held (quiet.go), so passing it to the writer would only cost a
+// hand-off. It reports false, leaving the poll to the writer, when the poll says something
+// new or the held events are at their limit.
+func (p *Poller) settleQuiet(j *job) bool {
+	if j.poll.Result != events.ResultNotModified || !changesNothing(j) || !p.quiet.hold(j.poll, func(poll *events.Poll) {
+		p.settle(j)
+		*poll = j.poll
+	}) {
+		return false
+	}
+	p.pm.quietHeld.Inc()
+	j.hold.Release()
+	j.done()
+	return true
 }
 
 // toCommit queues a job for the writer.

@@ -3,6 +3,8 @@ package feeds
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -98,5 +100,61 @@ func TestQuietPollsAreFlushed(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQuiet304SkipsTheWriter: a 304 that changes nothing is settled where it was fetched and
+// its event held, without a group commit of its own; the held events are stored, in the order
+// of the feed's polls, when the poller stops.
+func TestQuiet304SkipsTheWriter(t *testing.T) {
+	c, store := testStore(t)
+	doc := rssDoc(rssItem(1, "First"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write(doc)
+	}))
+	t.Cleanup(srv.Close)
+	reg := prometheus.NewRegistry()
+	p := newTestPoller(t, store, reg, []Feed{{ID: "n", URL: srv.URL + "/n.xml", Schedule: "@every 1s"}}, Options{QuietFlush: time.Hour})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	notModified := func() int {
+		return int(testutil.ToFloat64(p.m.polls.WithLabelValues("", events.ResultNotModified)))
+	}
+	waitFor(t, func() bool { return notModified() >= 3 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if groups, polls := commits(t, reg); groups != 1 || polls != 1 {
+		t.Errorf("%d group commits took %d polls, want 1 of 1 (the first poll; the 304s skip the writer)", groups, polls)
+	}
+	if held := int(testutil.ToFloat64(p.pm.quietHeld)); held != notModified() {
+		t.Errorf("%d events held, want one per 304 (%d)", held, notModified())
+	}
+	var results []string
+	var prev time.Time
+	err := c.Read(t.Context(), events.PollStream, []string{events.PollSubjectPrefix + "n"}, 0, func(data []byte, _ uint64) error {
+		poll, err := events.ParsePoll(data)
+		if err != nil {
+			return err
+		}
+		if poll.StartedAt.Before(prev) || poll.FinishedAt.IsZero() || poll.ETag != `"v1"` {
+			t.Errorf("poll event %+v out of order or not settled", poll)
+		}
+		prev = poll.StartedAt
+		results = append(results, poll.Result)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1+notModified() || results[0] != events.ResultOK {
+		t.Errorf("poll stream holds %v, want one ok and %d not_modified", results, notModified())
 	}
 }
