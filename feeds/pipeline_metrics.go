@@ -93,6 +93,7 @@ func (p *Poller) initPipeline(o Options) {
 	p.budget = NewBudget(limit)
 	p.due = newDueQueue()
 	p.parseCh = make(chan *job, p.workers)
+	p.bodies = make(bodyBuffers, 2*p.workers)
 	p.commitCh = make(chan *job, p.maxCommit)
 	p.quiet = newQuietPolls(p.maxCommit)
 	p.quietFlush = o.QuietFlush

@@ -110,6 +110,7 @@ type Poller struct {
 	quiet                        *quietPolls // outcome events of polls that changed nothing, held
 	quietFlush                   time.Duration
 	linger                       time.Duration // CommitLinger
+	bodies                       bodyBuffers
 	budget                       *Budget
 	hasher                       itemscan.Hasher
 	pm                           *pipelineMetrics
