@@ -109,6 +109,9 @@ func (p *Poller) runStages(runCtx, pollCtx context.Context, stop <-chan struct{}
 				select {
 				case j := <-p.parseCh:
 					p.process(pollCtx, j)
+					if p.settleQuiet(j) {
+						continue
+					}
 					p.toCommit(j)
 				case <-stop:
 					return
@@ -150,12 +153,12 @@ func (p *Poller) fetchWorker(runCtx, pollCtx context.Context, stop <-chan struct
 	}
 }
 
-// settleQuiet ends a 304 that changes nothing where it was fetched: it has no articles to
-// store and its event is held (quiet.go), so passing it to the writer would only cost a
-// hand-off. It reports false, leaving the poll to the writer, when the poll says something
-// new or the held events are at their limit.
+// settleQuiet ends a scheduled poll that changes nothing (a 304, an unchanged body) in the
+// stage that found it so: it has no articles to store and its event is held (quiet.go), so
+// passing it to the writer would only cost a hand-off. It reports false, leaving the poll to
+// the writer, when the poll says something new or the held events are at their limit.
 func (p *Poller) settleQuiet(j *job) bool {
-	if j.poll.Result != events.ResultNotModified || !changesNothing(j) || !p.quiet.hold(j.poll, func(poll *events.Poll) {
+	if j.push || len(j.arts) > 0 || !changesNothing(j) || !p.quiet.hold(j.poll, func(poll *events.Poll) {
 		p.settle(j)
 		*poll = j.poll
 	}) {
