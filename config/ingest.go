@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // Ingest sizes the ingest pipeline (docs/architecture.md, "The ingest pipeline"). Zero means
 // the default; every limit is a bound on memory or goroutines, not a target.
 type Ingest struct {
@@ -12,7 +14,14 @@ type Ingest struct {
 	MaxBytesInFlight int64 `yaml:"max_bytes_in_flight"`
 	// MaxCommitPolls caps the polls one group commit stores; default 256.
 	MaxCommitPolls int `yaml:"max_commit_polls"`
+	// CommitLinger is how long the first poll of a group commit may wait for others to join
+	// it; default 200ms, at most 5s.
+	CommitLinger time.Duration `yaml:"commit_linger"`
 }
+
+// maxCommitLinger bounds ingest.commit_linger: a poll's articles and outcome wait at most that
+// long before they are stored.
+const maxCommitLinger = 5 * time.Second
 
 func (v *validator) ingest() {
 	in := v.c.Ingest
@@ -31,6 +40,10 @@ func (v *validator) ingest() {
 		v.errorf("memory_limit", "must not be negative (0 derives it from the pipeline's ceiling), got %d", v.c.MemoryLimit)
 	} else if v.c.MemoryLimit > 0 && v.c.MemoryLimit < 64<<20 {
 		v.errorf("memory_limit", "must be at least 67108864 (64 MiB), got %d", v.c.MemoryLimit)
+	}
+	v.nonNegative("ingest.commit_linger", in.CommitLinger)
+	if in.CommitLinger > maxCommitLinger {
+		v.errorf("ingest.commit_linger", "must be at most %s, got %s", maxCommitLinger, in.CommitLinger)
 	}
 	if in.MaxBytesInFlight > 0 && in.MaxBytesInFlight < 1<<20 {
 		v.errorf("ingest.max_bytes_in_flight", "must be at least 1048576 (1 MiB), got %d", in.MaxBytesInFlight)

@@ -54,6 +54,12 @@ func TestValidateGlobal(t *testing.T) {
 			"t.yaml:2:12: ingest.workers: must not be negative (0 means the default), got -1",
 			"t.yaml:3:24: ingest.max_bytes_in_flight: must be at least 1048576 (1 MiB), got 1000",
 		}},
+		{"ingest commit_linger too long", "ingest:\n  commit_linger: 6s\n", []string{
+			"t.yaml:2:18: ingest.commit_linger: must be at most 5s, got 6s",
+		}},
+		{"ingest commit_linger negative", "ingest:\n  commit_linger: -1s\n", []string{
+			"t.yaml:2:18: ingest.commit_linger: must not be negative, got -1s",
+		}},
 		{"memory_limit negative", "memory_limit: -1\n", []string{
 			"t.yaml:1:15: memory_limit: must not be negative (0 derives it from the pipeline's ceiling), got -1",
 		}},

@@ -28,6 +28,8 @@ type Budget struct {
 	peak   int64
 	forcer *Hold
 	wake   chan struct{}
+	// waiters counts the Grow calls waiting for bytes.
+	waiters int
 }
 
 // NewBudget returns a budget of limit bytes.
@@ -80,14 +82,27 @@ func (h *Hold) Grow(ctx context.Context, n int64) error {
 			return nil
 		}
 		wake := b.wake
+		b.waiters++
 		b.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			b.mu.Lock()
+			b.waiters--
+			b.mu.Unlock()
 			return ctx.Err()
 		case <-wake:
 		}
 		b.mu.Lock()
+		b.waiters--
 	}
+}
+
+// Waiting reports whether a step waits for bytes: then holding bytes longer than needed
+// slows the pipeline.
+func (b *Budget) Waiting() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.waiters > 0
 }
 
 // Resize sets the hold to n bytes: shrinking at once, growing as Grow does.

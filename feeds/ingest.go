@@ -20,6 +20,10 @@ func (p *Poller) process(ctx context.Context, j *job) {
 	body := j.resp.Body
 	defer func() {
 		j.resp.Body = nil // the body's bytes go back to the budget below
+		if !j.push {
+			// Nothing made from the body refers to its memory: parse and normalize copy.
+			p.bodies.put(body)
+		}
 		j.hold.Advance(stageCommit)
 	}()
 	if j.push {

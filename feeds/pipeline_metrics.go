@@ -93,11 +93,16 @@ func (p *Poller) initPipeline(o Options) {
 	p.budget = NewBudget(limit)
 	p.due = newDueQueue()
 	p.parseCh = make(chan *job, p.workers)
+	p.bodies = make(bodyBuffers, 2*p.workers)
 	p.commitCh = make(chan *job, p.maxCommit)
 	p.quiet = newQuietPolls(p.maxCommit)
 	p.quietFlush = o.QuietFlush
 	if p.quietFlush <= 0 {
 		p.quietFlush = DefaultQuietFlush
+	}
+	p.linger = o.CommitLinger
+	if p.linger == 0 {
+		p.linger = DefaultCommitLinger
 	}
 	p.hasher = itemscan.NewHasher()
 	p.pm = newPipelineMetrics(o.Registerer, p)

@@ -123,7 +123,7 @@ func (p *Poller) commitGroup(ctx context.Context, group []*job) {
 		}
 		quiet := changesNothing(j)
 		p.settle(j)
-		if quiet && !full && p.quiet.hold(j.poll) {
+		if quiet && !full && p.quiet.hold(j.poll, nil) {
 			p.pm.quietHeld.Inc()
 			continue
 		}

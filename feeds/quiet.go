@@ -32,12 +32,16 @@ func newQuietPolls(maxHeld int) *quietPolls {
 }
 
 // hold keeps a quiet poll's event; it reports false when the buffer is full, and the event
-// must be stored with the polls at hand.
-func (q *quietPolls) hold(poll events.Poll) bool {
+// must be stored with the polls at hand. complete, when not nil, is called first, only when
+// the event is held, to settle the poll and fill in its event.
+func (q *quietPolls) hold(poll events.Poll, complete func(*events.Poll)) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.polls) >= q.max {
 		return false
+	}
+	if complete != nil {
+		complete(&poll)
 	}
 	q.polls = append(q.polls, poll)
 	if len(q.polls) == 1 {

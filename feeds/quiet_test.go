@@ -3,6 +3,8 @@ package feeds
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -98,5 +100,74 @@ func TestQuietPollsAreFlushed(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQuietPollsSkipTheWriter: a poll that changes nothing (a 304, or an unchanged body from
+// a server that ignores conditional GET) is settled in the stage that found it so and its
+// event held, without a group commit of its own; the held events are stored, in the order of
+// the feed's polls, when the poller stops.
+func TestQuietPollsSkipTheWriter(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		conditional bool
+		result      string
+	}{
+		{"304", true, events.ResultNotModified},
+		{"unchanged 200", false, events.ResultOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testQuietPollsSkipTheWriter(t, tt.conditional, tt.result) })
+	}
+}
+
+func testQuietPollsSkipTheWriter(t *testing.T, conditional bool, result string) {
+	c, store := testStore(t)
+	doc := rssDoc(rssItem(1, "First"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if conditional && r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write(doc)
+	}))
+	t.Cleanup(srv.Close)
+	reg := prometheus.NewRegistry()
+	p := newTestPoller(t, store, reg, []Feed{{ID: "n", URL: srv.URL + "/n.xml", Schedule: "@every 1s"}}, Options{QuietFlush: time.Hour})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	quiet := func() int { return int(testutil.ToFloat64(p.pm.quietHeld)) }
+	waitFor(t, func() bool { return quiet() >= 3 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if groups, polls := commits(t, reg); groups != 1 || polls != 1 {
+		t.Errorf("%d group commits took %d polls, want 1 of 1 (the first poll; the quiet ones skip the writer)", groups, polls)
+	}
+	polled := int(testutil.ToFloat64(p.m.polls.WithLabelValues("", events.ResultNotModified)) + testutil.ToFloat64(p.m.polls.WithLabelValues("", events.ResultOK)))
+	if held := quiet(); held != polled-1 {
+		t.Errorf("%d events held, want one per poll after the first (%d)", held, polled-1)
+	}
+	var results []string
+	var prev time.Time
+	err := c.Read(t.Context(), events.PollStream, []string{events.PollSubjectPrefix + "n"}, 0, func(data []byte, _ uint64) error {
+		poll, err := events.ParsePoll(data)
+		if err != nil {
+			return err
+		}
+		if poll.StartedAt.Before(prev) || poll.FinishedAt.IsZero() || poll.ETag != `"v1"` {
+			t.Errorf("poll event %+v out of order or not settled", poll)
+		}
+		prev = poll.StartedAt
+		results = append(results, poll.Result)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != polled || results[0] != events.ResultOK || results[len(results)-1] != result {
+		t.Errorf("poll stream holds %v, want one ok and %d %s", results, polled-1, result)
 	}
 }

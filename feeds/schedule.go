@@ -43,6 +43,9 @@ type Options struct {
 	MaxBytesInFlight int64
 	// MaxCommitPolls caps the polls one group commit takes (default DefaultMaxCommitPolls).
 	MaxCommitPolls int
+	// CommitLinger is how long the first poll of a group commit may wait for others to join
+	// it (default DefaultCommitLinger; negative: no wait).
+	CommitLinger time.Duration
 	// QuietFlush is how long the outcome event of a poll that changed nothing (a 304, an
 	// unchanged body) may wait to share a batch with others (default DefaultQuietFlush).
 	QuietFlush time.Duration
@@ -106,6 +109,8 @@ type Poller struct {
 	parseCh, commitCh            chan *job
 	quiet                        *quietPolls // outcome events of polls that changed nothing, held
 	quietFlush                   time.Duration
+	linger                       time.Duration // CommitLinger
+	bodies                       bodyBuffers
 	budget                       *Budget
 	hasher                       itemscan.Hasher
 	pm                           *pipelineMetrics

@@ -186,7 +186,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		Registerer: deps.Registry, Logger: a.log, Now: deps.Now, MaxJitter: deps.MaxJitter,
 		Workers: cfg.Ingest.Workers, FetchConcurrency: cfg.Ingest.FetchConcurrency,
 		MaxBytesInFlight: cfg.Ingest.MaxBytesInFlight, MaxCommitPolls: cfg.Ingest.MaxCommitPolls,
-		Owns: owns, Instance: instance,
+		CommitLinger: cfg.Ingest.CommitLinger, Owns: owns, Instance: instance,
 	}
 	a.websubPollerOptions(cfg, &pollerOptions)
 	a.poller, err = feeds.NewPoller(pollerOptions)

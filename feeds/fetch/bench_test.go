@@ -58,3 +58,30 @@ func BenchmarkFetch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadBody reads a 440 KB body (a 20-item news feed) into new memory and into a
+// reused buffer (Request.Buffer), as the pipeline does once a parsed body's buffer is free.
+func BenchmarkReadBody(b *testing.B) {
+	feed := benchFeed(440 << 10)
+	for _, tt := range []struct {
+		name   string
+		buffer func(int64) []byte
+	}{
+		{"new", nil},
+		{"reused", func() func(int64) []byte {
+			buf := make([]byte, 0, len(feed)+1)
+			return func(int64) []byte { return buf }
+		}()},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(feed)))
+			for b.Loop() {
+				body, err := readLimited(b.Context(), bytes.NewReader(feed), 10<<20, int64(len(feed)), nil, tt.buffer)
+				if err != nil || len(body) != len(feed) {
+					b.Fatalf("read %d bytes, %v", len(body), err)
+				}
+			}
+		})
+	}
+}

@@ -101,6 +101,10 @@ type Request struct {
 	// the bytes in flight to a budget; an error from it ends the fetch with that error.
 	// The caller releases what it reserved once it is done with the body.
 	Reserve func(ctx context.Context, n int64) error
+	// Buffer, when set, is asked for a buffer of at least n bytes of capacity to read a body
+	// into, so a caller can reuse the memory of bodies it is done with; nil means a new one.
+	// The Response's Body then shares the buffer's memory.
+	Buffer func(n int64) []byte
 }
 
 // Response is a successful fetch: either new content or "not modified".
@@ -273,7 +277,7 @@ func (f *Fetcher) readResponse(ctx, tctx context.Context, u *url.URL, req Reques
 		return nil, e
 	}
 
-	body, err := readLimited(ctx, resp.Body, f.cfg.MaxBodyBytes, resp.ContentLength, req.Reserve)
+	body, err := readLimited(ctx, resp.Body, f.cfg.MaxBodyBytes, resp.ContentLength, req.Reserve, req.Buffer)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			return nil, f.tooLarge(u, final)
@@ -353,8 +357,9 @@ var errTooLarge = errors.New("body too large")
 // readLimited reads r to the end but never more than limit+1 bytes, so an
 // endless or decompression-bomb body costs at most the limit in memory.
 // sizeHint (a Content-Length, or -1) presizes the buffer. reserve, when not
-// nil, is asked for every byte of capacity before the buffer takes it.
-func readLimited(ctx context.Context, r io.Reader, limit, sizeHint int64, reserve func(context.Context, int64) error) ([]byte, error) {
+// nil, is asked for every byte of capacity before the buffer takes it. buffer, when not nil,
+// may give the first buffer.
+func readLimited(ctx context.Context, r io.Reader, limit, sizeHint int64, reserve func(context.Context, int64) error, buffer func(int64) []byte) ([]byte, error) {
 	if sizeHint > limit {
 		return nil, errTooLarge
 	}
@@ -366,10 +371,18 @@ func readLimited(ctx context.Context, r io.Reader, limit, sizeHint int64, reserv
 		size = sizeHint + 1 // +1 to see the end without growing
 	}
 	size = min(size, limit+1)
+	var buf []byte
+	if buffer != nil {
+		if b := buffer(size); int64(cap(b)) >= size && int64(cap(b)) <= limit+1 {
+			buf, size = b[:0], int64(cap(b))
+		}
+	}
 	if err := reserve(ctx, size); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 0, size)
+	if buf == nil {
+		buf = make([]byte, 0, size)
+	}
 	lr := io.LimitReader(r, limit+1)
 	for {
 		if len(buf) == cap(buf) {
