@@ -142,10 +142,24 @@ type typed[T any] struct {
 // Payload changes are additive within a version line, so every known version decodes into
 // the current struct.
 func parse[T any](b []byte, typ string, maxVersion int) (T, error) {
+	return parseWith[T](b, typ, maxVersion, 0)
+}
+
+// parseWith is parse with segmentio's parse flags; 0 decodes as json.Unmarshal does.
+func parseWith[T any](b []byte, typ string, maxVersion int, flags fastjson.ParseFlags) (T, error) {
 	var e typed[T]
 	// Projections and the matcher decode every event they fold; segmentio's decoder is a
 	// drop-in for encoding/json's semantics at several times its speed (BenchmarkParseMatch).
-	if err := fastjson.Unmarshal(b, &e); err != nil {
+	var err error
+	if flags == 0 {
+		err = fastjson.Unmarshal(b, &e)
+	} else {
+		var rest []byte
+		if rest, err = fastjson.Parse(b, &e, flags); err == nil && len(rest) != 0 {
+			err = fmt.Errorf("invalid character %q after top-level value", rest[0])
+		}
+	}
+	if err != nil {
 		return e.Data, fmt.Errorf("decode %s event: %w", typ, err)
 	}
 	if e.Type != typ {
@@ -160,6 +174,15 @@ func parse[T any](b []byte, typ string, maxVersion int) (T, error) {
 // ParseArticle decodes an article event.
 func ParseArticle(b []byte) (Article, error) {
 	return parse[Article](b, TypeArticle, ArticleSchemaVersion)
+}
+
+// ParseArticleShared decodes an article event as ParseArticle does, but its strings may share
+// b's memory instead of copying it: a string without escapes is not copied. It is for a
+// handler that is done with the article when it returns (the matcher reads every article
+// and keeps a few of its fields, in the match events it encodes); b must not change while
+// the article is in use.
+func ParseArticleShared(b []byte) (Article, error) {
+	return parseWith[Article](b, TypeArticle, ArticleSchemaVersion, fastjson.ZeroCopy)
 }
 
 // ParsePoll decodes a poll event.
