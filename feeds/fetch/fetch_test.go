@@ -293,3 +293,44 @@ func TestFetchTooLarge(t *testing.T) {
 		}
 	})
 }
+
+// TestFetchReadsIntoBuf: a body that fits in Request.Buf is read into it (the caller's
+// reused buffer), one that does not gets a buffer of its own; both read whole.
+func TestFetchReadsIntoBuf(t *testing.T) {
+	small, large := benchFeed(20<<10), benchFeed(200<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := small
+		if r.URL.Path == "/large" {
+			body = large
+		}
+		if r.URL.Query().Has("chunked") {
+			w.(http.Flusher).Flush() // no Content-Length
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	f := New(Config{AllowNetworks: loopbackOnly})
+	defer f.CloseIdleConnections()
+	for _, tc := range []struct {
+		path   string
+		want   []byte
+		shared bool
+	}{
+		{"/small", small, true},
+		{"/small?chunked", small, true},
+		{"/large", large, false},
+		{"/large?chunked", large, false},
+	} {
+		buf := make([]byte, 3, 64<<10)
+		resp, err := f.Fetch(t.Context(), Request{URL: srv.URL + tc.path, Buf: buf})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if !bytes.Equal(resp.Body, tc.want) {
+			t.Errorf("%s: body of %d bytes, want the %d served", tc.path, len(resp.Body), len(tc.want))
+		}
+		if shared := &resp.Body[0] == &buf[:1][0]; shared != tc.shared {
+			t.Errorf("%s: body read into Buf = %v, want %v", tc.path, shared, tc.shared)
+		}
+	}
+}
