@@ -202,12 +202,7 @@ func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 	}
 	buf := p.bodies.get(st.bodySize)
 	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified, Reserve: reserve, Buf: buf})
-	read := j.hold.Bytes() - credit
-	if err == nil && !resp.NotModified {
-		// The body, not the reused buffer it was read into, is the size the next fetch needs.
-		read = min(read, int64(len(resp.Body))+1)
-	}
-	st.bodySize = max(read, st.bodySize/2) // a feed that shrank holds less next time
+	st.bodySize = max(j.hold.Bytes()-credit, st.bodySize/2) // a feed that shrank holds less next time
 	switch {
 	case err != nil:
 		p.bodies.put(buf)
