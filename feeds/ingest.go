@@ -18,21 +18,14 @@ import (
 func (p *Poller) process(ctx context.Context, j *job) {
 	st := &j.r.state
 	body := j.resp.Body
+	defer func() {
+		j.resp.Body = nil // the body's bytes go back to the budget below
+		j.hold.Advance(stageCommit)
+	}()
 	if j.push {
-		defer func() {
-			j.resp.Body = nil // the body's bytes go back to the budget below
-			j.hold.Advance(stageCommit)
-		}()
 		p.processPush(ctx, j)
 		return
 	}
-	defer func() {
-		// Nothing the poll keeps refers to the body (parsing copies what it reads), so its
-		// buffer serves a later fetch; its bytes go back to the budget below.
-		p.bodies.put(body)
-		j.resp.Body = nil
-		j.hold.Advance(stageCommit)
-	}()
 	// The validators advance (in settle) only once the poll's articles are stored.
 	j.poll.ETag, j.poll.LastModified = j.resp.ETag, j.resp.LastModified
 	j.bodyHash = p.hasher.Sum(body)

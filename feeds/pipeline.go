@@ -200,17 +200,14 @@ func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 		credit -= use
 		return j.hold.Grow(ctx, n-use)
 	}
-	buf := p.bodies.get(st.bodySize)
-	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified, Reserve: reserve, Buf: buf})
+	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified, Reserve: reserve})
 	st.bodySize = max(j.hold.Bytes()-credit, st.bodySize/2) // a feed that shrank holds less next time
 	switch {
 	case err != nil:
-		p.bodies.put(buf)
 		j.hold.Release()
 		j.poll.Result, j.poll.StatusCode, j.poll.RetryAfter = classify(err)
 		j.poll.Error = err.Error()
 	case resp.NotModified:
-		p.bodies.put(buf)
 		j.hold.Release()
 		j.poll.Result = events.ResultNotModified
 		j.poll.StatusCode = resp.StatusCode

@@ -100,6 +100,5 @@ func (p *Poller) initPipeline(o Options) {
 		p.quietFlush = DefaultQuietFlush
 	}
 	p.hasher = itemscan.NewHasher()
-	p.bodies = newBodyBufs(2 * p.workers) // as many as the parse stage frees while fetches start
 	p.pm = newPipelineMetrics(o.Registerer, p)
 }

@@ -108,7 +108,6 @@ type Poller struct {
 	quietFlush                   time.Duration
 	budget                       *Budget
 	hasher                       itemscan.Hasher
-	bodies                       *bodyBufs // buffers of parsed bodies, for the next fetches
 	pm                           *pipelineMetrics
 }
 

@@ -101,10 +101,6 @@ type Request struct {
 	// the bytes in flight to a budget; an error from it ends the fetch with that error.
 	// The caller releases what it reserved once it is done with the body.
 	Reserve func(ctx context.Context, n int64) error
-	// Buf, when not nil, is a buffer the body may be read into: a fetch whose body fits in
-	// its capacity does not allocate one. The Response's Body then shares Buf's memory, so
-	// the caller must not reuse Buf while it uses the Body.
-	Buf []byte
 }
 
 // Response is a successful fetch: either new content or "not modified".
@@ -277,7 +273,7 @@ func (f *Fetcher) readResponse(ctx, tctx context.Context, u *url.URL, req Reques
 		return nil, e
 	}
 
-	body, err := readLimited(ctx, resp.Body, f.cfg.MaxBodyBytes, resp.ContentLength, req.Reserve, req.Buf)
+	body, err := readLimited(ctx, resp.Body, f.cfg.MaxBodyBytes, resp.ContentLength, req.Reserve)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			return nil, f.tooLarge(u, final)
@@ -357,10 +353,8 @@ var errTooLarge = errors.New("body too large")
 // readLimited reads r to the end but never more than limit+1 bytes, so an
 // endless or decompression-bomb body costs at most the limit in memory.
 // sizeHint (a Content-Length, or -1) presizes the buffer. reserve, when not
-// nil, is asked for every byte of capacity before the buffer takes it. buf,
-// when its capacity holds the presized buffer, is read into instead of a new
-// one, and its whole capacity is used.
-func readLimited(ctx context.Context, r io.Reader, limit, sizeHint int64, reserve func(context.Context, int64) error, buf []byte) ([]byte, error) {
+// nil, is asked for every byte of capacity before the buffer takes it.
+func readLimited(ctx context.Context, r io.Reader, limit, sizeHint int64, reserve func(context.Context, int64) error) ([]byte, error) {
 	if sizeHint > limit {
 		return nil, errTooLarge
 	}
@@ -372,18 +366,10 @@ func readLimited(ctx context.Context, r io.Reader, limit, sizeHint int64, reserv
 		size = sizeHint + 1 // +1 to see the end without growing
 	}
 	size = min(size, limit+1)
-	if c := int64(cap(buf)); c >= size {
-		size = min(c, limit+1)
-		buf = buf[:0:size]
-	} else {
-		buf = nil
-	}
 	if err := reserve(ctx, size); err != nil {
 		return nil, err
 	}
-	if buf == nil {
-		buf = make([]byte, 0, size)
-	}
+	buf := make([]byte, 0, size)
 	lr := io.LimitReader(r, limit+1)
 	for {
 		if len(buf) == cap(buf) {

@@ -63,7 +63,7 @@ func (f *Fetcher) fetchFile(ctx context.Context, u *url.URL, req Request) (*Resp
 		out.NotModified, out.StatusCode = true, http.StatusNotModified
 		return out, nil
 	}
-	body, err := readLimited(ctx, fh, f.cfg.MaxBodyBytes, st.Size(), req.Reserve, req.Buf)
+	body, err := readLimited(ctx, fh, f.cfg.MaxBodyBytes, st.Size(), req.Reserve)
 	if errors.Is(err, errTooLarge) {
 		return nil, f.tooLarge(u, "")
 	}
