@@ -76,7 +76,7 @@ func DocOf(a events.Article, tags FeedTags) topics.Doc {
 
 // Handle derives the match events of one article event (an events.Handler).
 func (d *Deriver) Handle(data []byte, seq uint64) ([]events.Outgoing, error) {
-	a, err := events.ParseArticle(data)
+	a, err := events.ParseArticleShared(data)
 	if err != nil {
 		return nil, err
 	}

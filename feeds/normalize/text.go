@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,16 +29,16 @@ func Text(s string) string {
 		if !needsCollapse(s) {
 			return s
 		}
-		var t textBuf
-		t.b.Grow(len(s))
+		t := getTextBuf()
+		defer t.release()
 		t.writeString(s)
 		return t.string()
 	}
 	if strings.Contains(s, "<![CDATA[") {
 		s = cdataMarkers.Replace(s)
 	}
-	var t textBuf
-	t.b.Grow(len(s))
+	t := getTextBuf()
+	defer t.release()
 	z := html.NewTokenizer(strings.NewReader(s))
 	skipping := 0
 	for {
@@ -144,21 +145,35 @@ func isSpace(r rune) bool {
 // textBuf accumulates text with white space collapsed: a space is written only between two
 // non-space runes, so the result is trimmed as well.
 type textBuf struct {
-	b     strings.Builder
+	b     []byte
 	space bool
 }
 
-// string returns the text. The buffer was sized for the input, markup included, and a string
-// keeps its whole buffer alive: when the text is much shorter than the buffer it is copied, so
-// an article holds the bytes of its text and not of the HTML it came from (a feed's content
-// is often half markup, and normalized articles wait in the pipeline to be stored).
-func (t *textBuf) string() string {
-	s := t.b.String()
-	if t.b.Cap()-len(s) > len(s)/8+64 {
-		return strings.Clone(s)
-	}
-	return s
+// textBufs recycles the scratch buffers of Text: every article's title, summary and content
+// passes through one, and a buffer sized for each input, copied to the text's size, was a
+// tenth of what the daemon allocated per new item.
+var textBufs = sync.Pool{New: func() any { return new(textBuf) }}
+
+// maxPooledText is the largest scratch buffer kept for reuse; a hostile item's text does not
+// stay in the pool.
+const maxPooledText = 256 << 10
+
+func getTextBuf() *textBuf {
+	t := textBufs.Get().(*textBuf)
+	t.b, t.space = t.b[:0], false
+	return t
 }
+
+func (t *textBuf) release() {
+	if cap(t.b) > maxPooledText {
+		t.b = nil
+	}
+	textBufs.Put(t)
+}
+
+// string returns the text in a string of its own size (one allocation), so that an article
+// holds the bytes of its text and neither the scratch buffer nor the HTML it came from.
+func (t *textBuf) string() string { return string(t.b) }
 
 func (t *textBuf) writeString(s string) {
 	for _, r := range s {
@@ -166,11 +181,33 @@ func (t *textBuf) writeString(s string) {
 	}
 }
 
-// writeBytes ranges over string(p), which does not copy p and yields U+FFFD for invalid
-// UTF-8.
+// writeBytes writes p as writeRune would, rune by rune, but copies runs of ASCII letters,
+// digits and punctuation whole: they are most of a text. Invalid UTF-8 yields U+FFFD, a byte
+// at a time, as ranging over a string does.
 func (t *textBuf) writeBytes(p []byte) {
-	for _, r := range string(p) {
-		t.writeRune(r)
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(p[i:])
+			t.writeRune(r)
+			i += size
+			continue
+		}
+		if asciiSpace[c] {
+			t.space = true
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(p) && p[j] < utf8.RuneSelf && !asciiSpace[p[j]] {
+			j++
+		}
+		if t.space && len(t.b) > 0 {
+			t.b = append(t.b, ' ')
+		}
+		t.space = false
+		t.b = append(t.b, p[i:j]...)
+		i = j
 	}
 }
 
@@ -188,13 +225,13 @@ func (t *textBuf) writeRune(r rune) {
 		t.space = true
 		return
 	}
-	if t.space && t.b.Len() > 0 {
-		t.b.WriteByte(' ')
+	if t.space && len(t.b) > 0 {
+		t.b = append(t.b, ' ')
 	}
 	t.space = false
 	if r < utf8.RuneSelf {
-		t.b.WriteByte(byte(r))
+		t.b = append(t.b, byte(r))
 	} else {
-		t.b.WriteRune(r)
+		t.b = utf8.AppendRune(t.b, r)
 	}
 }

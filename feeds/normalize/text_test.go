@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -76,4 +77,30 @@ func TestTextRetainsOnlyItsText(t *testing.T) {
 		t.Errorf("%d texts of ~33 bytes hold %d bytes of heap; want under 2 MiB (a text must not keep its input-sized buffer)", n, held)
 	}
 	runtime.KeepAlive(inputs)
+}
+
+// TestWriteBytesIsRuneByRune checks writeBytes's copying of ASCII runs against writing the
+// same bytes a rune at a time, on inputs that mix runs with spaces, C1 controls, multi-byte
+// and invalid UTF-8.
+func TestWriteBytesIsRuneByRune(t *testing.T) {
+	parts := []string{"a", "Word", " ", "\t\n", "\u00a0", "\u0092", "é", "북", "\xff", "\xe2\x80", "x.y,z", "  ", "\u3000", "\r"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 2000 {
+		var in strings.Builder
+		for range rng.IntN(12) {
+			in.WriteString(parts[rng.IntN(len(parts))])
+		}
+		var want, got textBuf
+		want.space, got.space = n%2 == 0, n%2 == 0 // a pending space from an earlier token
+		if n%3 != 0 { // else nothing written yet: no leading space
+			want.b, got.b = []byte("prefix"), []byte("prefix")
+		}
+		for _, r := range in.String() {
+			want.writeRune(r)
+		}
+		got.writeBytes([]byte(in.String()))
+		if string(got.b) != string(want.b) || got.space != want.space {
+			t.Fatalf("writeBytes(%q) = %q (space %v), rune by rune %q (space %v)", in.String(), got.b, got.space, want.b, want.space)
+		}
+	}
 }
