@@ -69,6 +69,14 @@ func TestBodyBuffersAreReused(t *testing.T) {
 	if rc.reused.Load() == 0 {
 		t.Error("no fetch read into a kept body buffer")
 	}
+	// What a feed's next fetch prepays is its own body's size, not that of the (other
+	// feed's, larger or smaller) buffer it was read into.
+	for f := range nFeeds {
+		want := int64(len(rssDoc(item(f, 2), item(f, 1)))) + 1
+		if got := p.feeds[fmt.Sprintf("f%d", f)].state.bodySize; got != want {
+			t.Errorf("feed f%d: body size %d, want %d", f, got, want)
+		}
+	}
 	err := c.Read(t.Context(), events.ArticleStream, []string{events.ArticleSubjectPrefix + "*"}, 0, func(data []byte, _ uint64) error {
 		a, err := events.ParseArticle(data)
 		if err != nil {

@@ -265,7 +265,13 @@ func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 		return j.hold.Grow(ctx, n-use)
 	}
 	resp, err := p.fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.etag, LastModified: st.lastModified, Reserve: reserve, Buffer: p.bodies.get})
-	st.bodySize = max(j.hold.Bytes()-credit, st.bodySize/2) // a feed that shrank holds less next time
+	read := j.hold.Bytes() - credit
+	if err == nil && !resp.NotModified {
+		// A reused buffer holds its capacity; the body, not that buffer, is what the feed's
+		// next fetch needs, else the prepaid size creeps up to the largest buffer reused.
+		read = min(read, int64(len(resp.Body))+1)
+	}
+	st.bodySize = max(read, st.bodySize/2) // a feed that shrank holds less next time
 	switch {
 	case err != nil:
 		j.hold.Release()
