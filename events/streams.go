@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -31,16 +30,6 @@ const PollDuplicates = 2 * time.Minute
 // after a lost answer).
 const ArticleDuplicates = 2 * time.Minute
 
-// unlimitedPerSubject is the article and poll streams' max_msgs_per_subject: a limit no subject
-// ever reaches, set for its side effect. A limits stream with no max_bytes, max_msgs or
-// max_msgs_per_subject gets 8 MiB blocks from the server; with max_msgs_per_subject it gets
-// 4 MiB ones (nats-server's autoTuneFileStorageBlockSize, at each start). Every block cache,
-// the stream's write cache and each lagging reader's, is a buffer of the block's size, and
-// these buffers were the largest part of the heap (docs/benchmarks.md). The server checks the
-// limit with one per-subject index lookup per message. TestStreamBlocksAreSmall watches the
-// side effect.
-const unlimitedPerSubject = math.MaxInt64
-
 // apiTimeout bounds every JetStream API call so a cluster without a leader cannot block forever.
 const apiTimeout = 10 * time.Second
 
@@ -60,7 +49,6 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			AllowAtomicPublish: true,
 			AllowDirect:        true,
 			Duplicates:         ArticleDuplicates,
-			MaxMsgsPerSubject:  unlimitedPerSubject,
 		},
 		{
 			Name:               MatchStream,
@@ -110,8 +98,7 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			// The server keeps every message id of the window in memory: an hour of polls is
 			// 1.2 million ids at 10,000 feeds polled every 30 s. A poll event is never re-sent
 			// later than its own publish call, so the client's retries are all it must cover.
-			Duplicates:        PollDuplicates,
-			MaxMsgsPerSubject: unlimitedPerSubject,
+			Duplicates: PollDuplicates,
 		},
 	}
 }
