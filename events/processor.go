@@ -55,6 +55,7 @@ type Processor struct {
 	done    atomic.Uint64 // last input sequence whose outputs are stored
 	pending atomic.Uint64
 	caught  atomic.Bool
+	skipped atomic.Uint64 // the stream's last sequence at the last Skip
 }
 
 // NewProcessor returns a Processor.
@@ -94,6 +95,41 @@ func (p *Processor) Run(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// Skip marks every input event stored so far as processed without reading it, for a
+// processor that has nothing to do for now (the full-text processor while no feed has
+// full_text): a later Run resumes after them. It saves the checkpoint only when the stream
+// grew since the last Skip. Never call it while Run runs.
+func (p *Processor) Skip(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	st, err := p.conn.JS.Stream(cctx, p.cfg.In)
+	if err != nil {
+		return fmt.Errorf("processor %s: %w", p.cfg.Name, err)
+	}
+	last := st.CachedInfo().State.LastSeq
+	if last == p.skipped.Load() {
+		return nil
+	}
+	kv, err := p.conn.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	start, err := p.resumePoint(ctx, kv)
+	if err != nil {
+		return err
+	}
+	if last > start {
+		if err := p.putCheckpoint(ctx, kv, last); err != nil {
+			return err
+		}
+	}
+	p.skipped.Store(last)
+	p.done.Store(max(start, last))
+	p.pending.Store(0)
+	p.caught.Store(true)
+	return nil
 }
 
 func (c *Conn) bucket(ctx context.Context) (jetstream.KeyValue, error) {
@@ -236,10 +272,17 @@ func isDuplicateBatch(err error) bool {
 }
 
 func (p *Processor) saveCheckpoint(ctx context.Context, kv jetstream.KeyValue, seq uint64) {
+	if err := p.putCheckpoint(ctx, kv, seq); err != nil {
+		p.log.Warn("checkpoint not saved", "error", err)
+	}
+}
+
+func (p *Processor) putCheckpoint(ctx context.Context, kv jetstream.KeyValue, seq uint64) error {
 	b, _ := json.Marshal(checkpoint{Seq: seq})
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if _, err := kv.Put(cctx, "processor."+p.cfg.Name, b); err != nil {
-		p.log.Warn("checkpoint not saved", "error", err)
+		return fmt.Errorf("processor %s: checkpoint: %w", p.cfg.Name, err)
 	}
+	return nil
 }

@@ -213,33 +213,39 @@ func mustMarshal(t *testing.T, v any) []byte {
 	return b
 }
 
-// The server holds every message id of a stream's duplicate window in memory; the poll
-// stream's is short (an hour of polls at 10,000 feeds is a million ids), and a store created
-// with the old hour-long window gets the short one at start.
-func TestPollStreamDuplicateWindowIsShort(t *testing.T) {
+// The server holds every message id of a stream's duplicate window in memory; the poll and
+// article streams' windows are short (an hour of polls at 10,000 feeds is a million ids, an
+// hour of a cold ingest every article), and a store created with the old hour-long windows
+// gets the short ones at start.
+func TestDuplicateWindowsAreShort(t *testing.T) {
 	c := connect(t, t.TempDir())
 	defer c.Close()
 	ctx := t.Context()
-	st, err := c.JS.Stream(ctx, events.PollStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := st.CachedInfo().Config
-	if cfg.Duplicates != events.PollDuplicates || events.PollDuplicates > 5*time.Minute {
-		t.Fatalf("poll stream duplicate window = %v, want %v (at most 5m)", cfg.Duplicates, events.PollDuplicates)
-	}
-	cfg.Duplicates = time.Hour
-	if _, err := c.JS.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.EnsureStreams(ctx); err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Config.Duplicates != events.PollDuplicates {
-		t.Errorf("after EnsureStreams on an old store the window is %v, want %v", info.Config.Duplicates, events.PollDuplicates)
+	for _, w := range []struct {
+		stream string
+		window time.Duration
+	}{{events.PollStream, events.PollDuplicates}, {events.ArticleStream, events.ArticleDuplicates}} {
+		st, err := c.JS.Stream(ctx, w.stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := st.CachedInfo().Config
+		if cfg.Duplicates != w.window || w.window > 5*time.Minute {
+			t.Fatalf("%s duplicate window = %v, want %v (at most 5m)", w.stream, cfg.Duplicates, w.window)
+		}
+		cfg.Duplicates = time.Hour
+		if _, err := c.JS.UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.EnsureStreams(ctx); err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Config.Duplicates != w.window {
+			t.Errorf("after EnsureStreams on an old store the %s window is %v, want %v", w.stream, info.Config.Duplicates, w.window)
+		}
 	}
 }

@@ -22,6 +22,14 @@ const PollRetention = 90 * 24 * time.Hour
 // PollDuplicates is NEWSWATCH_POLLS' duplicate window.
 const PollDuplicates = 2 * time.Minute
 
+// ArticleDuplicates is NEWSWATCH_ARTICLES' duplicate window. The server keeps every message
+// id of the window in memory (about 150 bytes each): an hour was every article of a 10,000-feed
+// cold ingest. Dedup forever is the id markers' job; the window only has to cover a publish
+// retried by the same call or raced by another instance within seconds (the one-by-one retry
+// of a refused batch, two instances' batches of the same article, a full-text batch retried
+// after a lost answer).
+const ArticleDuplicates = 2 * time.Minute
+
 // apiTimeout bounds every JetStream API call so a cluster without a leader cannot block forever.
 const apiTimeout = 10 * time.Second
 
@@ -40,7 +48,7 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			DenyPurge:          true,
 			AllowAtomicPublish: true,
 			AllowDirect:        true,
-			Duplicates:         time.Hour,
+			Duplicates:         ArticleDuplicates,
 		},
 		{
 			Name:               MatchStream,

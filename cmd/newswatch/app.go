@@ -412,7 +412,9 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.role(roleMatcher, a.matcher.Run)(gctx) })
 	g.Go(func() error { return a.role(roleAlerts, a.alertRun.Run)(gctx) })
 	g.Go(func() error { return a.role(roleSpikes, a.spikeRun.Run)(gctx) })
-	g.Go(func() error { return a.role(roleFullText, a.fullTextP.Run)(gctx) })
+	g.Go(func() error {
+		return a.role(roleFullText, func(ctx context.Context) error { return a.fullText.runFullText(ctx, a.fullTextP) })(gctx)
+	})
 	g.Go(func() error { return a.role(roleDigests, a.digestRun.Run)(gctx) })
 	g.Go(func() error { return a.receivers.run(gctx) })
 	if a.websub != nil {

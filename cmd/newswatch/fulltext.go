@@ -29,13 +29,14 @@ type fullTexter struct {
 	fetcher *fetch.Fetcher
 	robots  *robots.Checker
 	feeds   atomic.Pointer[map[string]bool]
+	changed chan struct{} // a send (never blocking) after each setFeeds
 	now     func() time.Time
 	log     *slog.Logger
 	results *prometheus.CounterVec
 }
 
 func newFullTexter(f *fetch.Fetcher, reg prometheus.Registerer, now func() time.Time, log *slog.Logger) *fullTexter {
-	ft := &fullTexter{fetcher: f, now: now, log: log.With("component", "fulltext"),
+	ft := &fullTexter{fetcher: f, now: now, log: log.With("component", "fulltext"), changed: make(chan struct{}, 1),
 		robots: robots.New(f, robots.Config{Agent: robots.ProductToken(f.UserAgent()), Now: now}),
 		results: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_fulltext_extractions_total",
@@ -50,7 +51,76 @@ func newFullTexter(f *fetch.Fetcher, reg prometheus.Registerer, now func() time.
 }
 
 // setFeeds takes the ids of the feeds with full_text (fullTextIDs).
-func (ft *fullTexter) setFeeds(ids map[string]bool) { ft.feeds.Store(&ids) }
+func (ft *fullTexter) setFeeds(ids map[string]bool) {
+	ft.feeds.Store(&ids)
+	select {
+	case ft.changed <- struct{}{}:
+	default:
+	}
+}
+
+// active reports whether some feed has full_text.
+func (ft *fullTexter) active() bool { return len(*ft.feeds.Load()) > 0 }
+
+// fullTextIdleCheck is how often the idle full-text processor moves its checkpoint to the end
+// of the article stream.
+const fullTextIdleCheck = 30 * time.Second
+
+// runFullText runs the full-text processor p while some feed has full_text, and only then: it
+// reads every article event, and each reader of the article stream costs the embedded server a
+// block cache of up to 8 MiB. While no feed has full_text it keeps p's checkpoint at the end of
+// the stream (at start, then every fullTextIdleCheck, and when a feed turns full_text on), so a
+// feed switched on later, or a restart, never fetches the pages of articles stored while
+// nothing wanted them.
+func (ft *fullTexter) runFullText(ctx context.Context, p *events.Processor) error {
+	tick := time.NewTicker(fullTextIdleCheck)
+	defer tick.Stop()
+	wasIdle := false
+	for {
+		if ft.active() {
+			if wasIdle {
+				// Articles stored until now were stored while no feed had full_text.
+				if err := p.Skip(ctx); err != nil && ctx.Err() == nil {
+					ft.log.Warn("full-text checkpoint not moved", "error", err)
+				}
+			}
+			rctx, cancel := context.WithCancel(ctx)
+			stopped := make(chan struct{})
+			go func() { // ends with this run: stops it when the last full_text feed goes
+				defer close(stopped)
+				for {
+					select {
+					case <-rctx.Done():
+						return
+					case <-ft.changed:
+						if !ft.active() {
+							cancel()
+							return
+						}
+					}
+				}
+			}()
+			err := p.Run(rctx)
+			cancel()
+			<-stopped
+			if err != nil || ctx.Err() != nil {
+				return err
+			}
+			wasIdle = true
+			continue
+		}
+		if err := p.Skip(ctx); err != nil && ctx.Err() == nil {
+			ft.log.Warn("full-text checkpoint not moved", "error", err)
+		}
+		wasIdle = true
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ft.changed:
+		case <-tick.C:
+		}
+	}
+}
 
 // Handle is an events.Handler over article events.
 func (ft *fullTexter) Handle(data []byte, _ uint64) ([]events.Outgoing, error) {

@@ -22,6 +22,7 @@ type options struct {
 	Cycles                 int
 	Interval               time.Duration
 	ParseSample            int
+	Hostile                int // hostile feeds served beside the others
 	MaxRSS                 int64
 	Timeout                time.Duration
 	Daemon                 string // prebuilt newswatch binary; "" builds ./cmd/newswatch
@@ -61,6 +62,7 @@ type report struct {
 	verifiedStored   int
 	storedTwice      int
 	peakRSS          int64
+	hostileRequests  int64
 	metricsBytes     int
 	scrapeWall       time.Duration
 	scrapeCPU        time.Duration
@@ -121,12 +123,22 @@ func run(ctx context.Context, o options) (rep report, err error) {
 	if err := srv.writeFiles(filepath.Join(dir, "feeds")); err != nil {
 		return rep, fmt.Errorf("write the feeds: %w", err)
 	}
+	urls := srv.urls
+	var hostile *hostileServer
+	if o.Hostile > 0 {
+		say("serving %d hostile feeds", o.Hostile)
+		if hostile, err = startHostileServer(o.Hostile); err != nil {
+			return rep, err
+		}
+		defer hostile.close()
+		urls = append(slices.Clip(urls), hostile.urls...)
+	}
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return rep, err
 	}
 	cfgPath, dataDir := filepath.Join(dir, "newswatch.yaml"), filepath.Join(dir, "data")
-	if err := writeConfig(cfgPath, dataDir, httpAddr, srv.urls, o.Interval); err != nil {
+	if err := writeConfig(cfgPath, dataDir, httpAddr, urls, o.Interval); err != nil {
 		return rep, err
 	}
 	logPath := filepath.Join(dir, "newswatch.log")
@@ -149,7 +161,8 @@ func run(ctx context.Context, o options) (rep report, err error) {
 
 	rep.coldItems = int64(o.Feeds * o.Items)
 	say("cold ingest: %d feeds × %d items of ~%d bytes", o.Feeds, o.Items, o.ItemSize)
-	if err := waitStored(ctx, dm, float64(rep.coldItems), o.Progress); err != nil {
+	// The hostile feeds' articles are stored in the same window; the rate counts the others.
+	if err := waitStored(ctx, dm, float64(rep.coldItems+hostileArticles(o.Hostile)), o.Progress); err != nil {
 		return rep, err
 	}
 	end := time.Now()
@@ -177,7 +190,7 @@ func run(ctx context.Context, o options) (rep report, err error) {
 		rep.cycles = append(rep.cycles, cy)
 	}
 	srv.setMode(modeConditional)
-	rep.expected = rep.coldItems + srv.newItems()
+	rep.expected = rep.coldItems + srv.newItems() + hostileArticles(o.Hostile)
 	say("waiting for the steady-state items to be stored (%d articles in all)", rep.expected)
 	if err := waitSettled(ctx, dm, srv, o.Interval); err != nil {
 		return rep, err
@@ -185,6 +198,9 @@ func run(ctx context.Context, o options) (rep report, err error) {
 
 	if err := measureScrapes(dm, &rep); err != nil {
 		return rep, err
+	}
+	if hostile != nil {
+		rep.hostileRequests = hostile.requests.Load()
 	}
 	rep.peakRSS = dm.peak.Load()
 	if _, hwm, err := procMemory(dm.cmd.Process.Pid); err == nil {

@@ -30,6 +30,7 @@ func main() {
 	flag.IntVar(&o.Cycles, "cycles", 2, "poll intervals measured in each of the 304, unchanged-200 and steady-state phases")
 	flag.DurationVar(&o.Interval, "interval", 30*time.Second, "every feed's schedule (@every INTERVAL)")
 	flag.IntVar(&o.ParseSample, "parse-sample", 200, "feeds parsed in-process for the parse ceiling")
+	flag.IntVar(&o.Hostile, "hostile", 0, "also serve this many hostile feeds, each on a host of its own (10 MiB of 100,000+ items, a 9 MB title, a 10 MiB HTML page, in turn)")
 	maxRSS := flag.Int64("max-rss-mib", 8192, "kill the daemon when its RSS passes this many MiB")
 	flag.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up after this long")
 	flag.StringVar(&o.Daemon, "daemon", "", "newswatch binary to run (default: go build ./cmd/newswatch)")
@@ -38,6 +39,10 @@ func main() {
 	serve := flag.Bool("serve", false, "only serve the feeds and write feeds.opml to -dir (or the current directory) until interrupted")
 	flag.Parse()
 	o.MaxRSS = *maxRSS << 20
+	if o.Hostile < 0 || o.Hostile > 250 {
+		fmt.Fprintln(os.Stderr, "nwbench: need 0 ≤ -hostile ≤ 250")
+		os.Exit(2)
+	}
 	if o.Feeds < 1 || o.Items < 1 || o.ItemSize < 500 || o.Cycles < 1 || o.Interval < time.Second {
 		fmt.Fprintln(os.Stderr, "nwbench: need -feeds ≥ 1, -items ≥ 1, -item-size ≥ 500, -cycles ≥ 1, -interval ≥ 1s")
 		os.Exit(2)
@@ -123,6 +128,10 @@ func (r report) print(w io.Writer) {
 		"bare gofeed parse", p.gofeed, p.docs, float64(p.sampleBytes)/1e6, ms(p.gofeedCPU))
 	fmt.Fprintf(w, "%-46s %12.0f items/s  (%s CPU per item, %s per feed)\n",
 		"newswatch parse + normalize, in-process", p.parseNormalize, ms(p.parseNormCPU), ms(p.perFeedParseNorm))
+	if o.Hostile > 0 {
+		fmt.Fprintf(w, "%-46s %d on %d hosts of their own, beside the %d feeds (%d of 100,000+ items, %d with a 9 MB title, %d 10 MiB HTML pages); %d requests; %d of their articles expected\n",
+			"hostile feeds", o.Hostile, o.Hostile, o.Feeds, (o.Hostile+2)/3, (o.Hostile+1)/3, o.Hostile/3, r.hostileRequests, hostileArticles(o.Hostile))
+	}
 	fmt.Fprintf(w, "%-46s %12.0f items/s  (%d items in %.1f s, first request to last stored)\n", "newswatch daemon cold ingest", r.ingestRate(), r.coldItems, r.coldWall.Seconds())
 	fmt.Fprintf(w, "%-46s %11.1f %%\n", "ingest / bare gofeed parse", 100*r.ingestRate()/p.gofeed)
 	perItem := r.coldCPU / time.Duration(max(r.coldItems, 1))

@@ -88,3 +88,56 @@ func TestCorpusIsDeterministicAndParses(t *testing.T) {
 		t.Errorf("version 4 has %d items version 3 lacks, want 1", fresh)
 	}
 }
+
+// TestBenchBesideHostileFeeds runs nwbench with one hostile feed of each shape beside normal
+// ones: the normal feeds' articles and the hostile feeds' storable ones (the first
+// parse.MaxItems of 100,000+ items, the three items of the 9 MB title, none of the HTML page)
+// are all stored once, and the hostile hosts were asked.
+func TestBenchBesideHostileFeeds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs the daemon")
+	}
+	bin, err := buildDaemon(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := run(t.Context(), options{
+		Feeds: 10, Items: 3, ItemSize: 2000, Hosts: 2, Cycles: 1, Interval: 2 * time.Second, Hostile: hostileKinds,
+		ParseSample: 10, Timeout: 10 * time.Minute, Daemon: bin, Dir: t.TempDir(), Verify: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rep.print(&out)
+	t.Log("\n" + out.String())
+	if err := rep.check(); err != nil {
+		t.Fatal(err)
+	}
+	if want := 30 + hostileArticles(hostileKinds); rep.expected < want || rep.verifiedStored != int(rep.expected) || rep.storedTwice != 0 {
+		t.Errorf("stream holds %d articles (%d twice), expected %d (at least %d)", rep.verifiedStored, rep.storedTwice, rep.expected, want)
+	}
+	if rep.hostileRequests < hostileKinds {
+		t.Errorf("hostile hosts answered %d requests, want at least %d", rep.hostileRequests, hostileKinds)
+	}
+}
+
+// TestHostileDocs checks the shapes: the many-items feed holds more than 100,000 items, the
+// title feed a 9 MB title, and each is close to 10 MiB.
+func TestHostileDocs(t *testing.T) {
+	many, title, page := hostileDoc(0), hostileDoc(1), hostileDoc(2)
+	if n := bytes.Count(many, []byte("<item>")); n < 100_000 {
+		t.Errorf("many-items feed has %d items, want over 100,000", n)
+	}
+	if !bytes.Contains(title, bytes.Repeat([]byte("t"), 9<<20)) {
+		t.Error("title feed has no 9 MB title")
+	}
+	for i, d := range [][]byte{many, title, page} {
+		if len(d) < 9<<20 || len(d) > 10<<20 {
+			t.Errorf("shape %d is %d bytes, want 9–10 MiB", i, len(d))
+		}
+	}
+	if hostileArticles(4) != 2*10_000+3 {
+		t.Errorf("hostileArticles(4) = %d", hostileArticles(4))
+	}
+}
