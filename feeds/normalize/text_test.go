@@ -92,7 +92,8 @@ func TestWriteBytesIsRuneByRune(t *testing.T) {
 		}
 		var want, got textBuf
 		want.space, got.space = n%2 == 0, n%2 == 0 // a pending space from an earlier token
-		if n%3 != 0 {                              // else nothing written yet: no leading space
+		// n%3 == 0: nothing written yet, so no leading space
+		if n%3 != 0 {
 			want.b, got.b = []byte("prefix"), []byte("prefix")
 		}
 		for _, r := range in.String() {
