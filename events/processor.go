@@ -74,11 +74,7 @@ func (p *Processor) CaughtUp() bool { return p.caught.Load() }
 
 // Run processes input events until ctx ends.
 func (p *Processor) Run(ctx context.Context) error {
-	kv, err := p.conn.bucket(ctx)
-	if err != nil {
-		return err
-	}
-	start, err := p.resumePoint(ctx, kv)
+	kv, start, err := p.resume(ctx)
 	if err != nil {
 		return err
 	}
@@ -97,6 +93,16 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 }
 
+// resume opens the state bucket and finds the input sequence processing resumes after.
+func (p *Processor) resume(ctx context.Context) (jetstream.KeyValue, uint64, error) {
+	kv, err := p.conn.bucket(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	start, err := p.resumePoint(ctx, kv)
+	return kv, start, err
+}
+
 // Skip marks every input event stored so far as processed without reading it, for a
 // processor that has nothing to do for now (the full-text processor while no feed has
 // full_text): a later Run resumes after them. It saves the checkpoint only when the stream
@@ -112,11 +118,7 @@ func (p *Processor) Skip(ctx context.Context) error {
 	if last == p.skipped.Load() {
 		return nil
 	}
-	kv, err := p.conn.bucket(ctx)
-	if err != nil {
-		return err
-	}
-	start, err := p.resumePoint(ctx, kv)
+	kv, start, err := p.resume(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,10 @@ import (
 // TestBenchEndToEnd runs nwbench's whole run on a tiny corpus against the real daemon, so the
 // tool keeps working as the daemon changes: every article stored exactly once, by the
 // daemon's count and by a read of its article stream.
-func TestBenchEndToEnd(t *testing.T) {
+// runDaemonBench builds the daemon and runs nwbench on o's feeds with small items, one 2 s
+// cycle per phase and verification, and fails the test unless the report checks out.
+func runDaemonBench(t *testing.T, o options) report {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: builds and runs the daemon")
 	}
@@ -19,10 +22,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := run(t.Context(), options{
-		Feeds: 20, Items: 5, ItemSize: 2000, Hosts: 4, Cycles: 1, Interval: 2 * time.Second,
-		ParseSample: 20, Timeout: 10 * time.Minute, Daemon: bin, Dir: t.TempDir(), Verify: true,
-	})
+	o.ItemSize, o.Cycles, o.Interval = 2000, 1, 2*time.Second
+	o.Timeout, o.Daemon, o.Dir, o.Verify = 10*time.Minute, bin, t.TempDir(), true
+	rep, err := run(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +34,11 @@ func TestBenchEndToEnd(t *testing.T) {
 	if err := rep.check(); err != nil {
 		t.Fatal(err)
 	}
+	return rep
+}
+
+func TestBenchEndToEnd(t *testing.T) {
+	rep := runDaemonBench(t, options{Feeds: 20, Items: 5, Hosts: 4, ParseSample: 20})
 	if !rep.verified || rep.verifiedStored != int(rep.expected) || rep.storedTwice != 0 {
 		t.Fatalf("stream holds %d articles (%d twice), want %d once each", rep.verifiedStored, rep.storedTwice, rep.expected)
 	}
@@ -94,26 +101,7 @@ func TestCorpusIsDeterministicAndParses(t *testing.T) {
 // parse.MaxItems of 100,000+ items, the three items of the 9 MB title, none of the HTML page)
 // are all stored once, and the hostile hosts were asked.
 func TestBenchBesideHostileFeeds(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds and runs the daemon")
-	}
-	bin, err := buildDaemon(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := run(t.Context(), options{
-		Feeds: 10, Items: 3, ItemSize: 2000, Hosts: 2, Cycles: 1, Interval: 2 * time.Second, Hostile: hostileKinds,
-		ParseSample: 10, Timeout: 10 * time.Minute, Daemon: bin, Dir: t.TempDir(), Verify: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	rep.print(&out)
-	t.Log("\n" + out.String())
-	if err := rep.check(); err != nil {
-		t.Fatal(err)
-	}
+	rep := runDaemonBench(t, options{Feeds: 10, Items: 3, Hosts: 2, ParseSample: 10, Hostile: hostileKinds})
 	if want := 30 + hostileArticles(hostileKinds); rep.expected < want || rep.verifiedStored != int(rep.expected) || rep.storedTwice != 0 {
 		t.Errorf("stream holds %d articles (%d twice), expected %d (at least %d)", rep.verifiedStored, rep.storedTwice, rep.expected, want)
 	}
