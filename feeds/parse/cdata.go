@@ -39,16 +39,41 @@ type lifted struct {
 	sections [][]byte
 }
 
-// liftCDATA returns doc with the CDATA sections of at least minSize bytes of description and content:encoded
-// elements replaced by placeholders; ok is false, and doc is to be parsed as it is, when
+// liftCDATA returns doc with the CDATA sections of at least minSize bytes of description and
+// content:encoded elements replaced by placeholders; ok is false, and doc is to be parsed as it is, when
 // there is nothing to lift or the document is of a shape liftCDATA does not read the way an
 // XML parser does (a DOCTYPE with an internal subset, a placeholder character of its own).
 func liftCDATA(doc []byte, minSize int) (l lifted, ok bool) {
 	if bytes.Contains(doc, []byte(placeholderOpen)) || bytes.Contains(doc, []byte(placeholderClose)) {
-		return l, false
+		return lifted{}, false
 	}
-	var out []byte
-	copied := 0  // doc[:copied] is in out
+	spans, ok := liftSpans(doc, minSize)
+	if !ok || len(spans) == 0 {
+		return lifted{}, false
+	}
+	size := len(doc)
+	for _, sp := range spans {
+		size += len(placeholderOpen) + 20 + len(placeholderClose) - (sp[1] - sp[0])
+	}
+	out := make([]byte, 0, size)
+	copied := 0 // doc[:copied] is in out
+	l.sections = make([][]byte, len(spans))
+	for n, sp := range spans {
+		out = append(out, doc[copied:sp[0]]...)
+		out = append(out, placeholderOpen...)
+		out = strconv.AppendInt(out, int64(n), 10)
+		out = append(out, placeholderClose...)
+		copied = sp[1]
+		l.sections[n] = doc[sp[0]:sp[1]]
+	}
+	l.doc = append(out, doc[copied:]...)
+	return l, true
+}
+
+// liftSpans returns the byte ranges of doc that liftCDATA lifts; false when it lifts none
+// because of the document's shape.
+func liftSpans(doc []byte, minSize int) ([][2]int, bool) {
+	var spans [][2]int
 	parent := "" // local name of the element last opened
 	for i := 0; i < len(doc); {
 		j := bytes.IndexByte(doc[i:], '<')
@@ -64,28 +89,18 @@ func liftCDATA(doc []byte, minSize int) (l lifted, ok bool) {
 			start := i + len("<![CDATA[")
 			k := bytes.Index(doc[start:], []byte("]]>"))
 			if k < 0 {
-				return l, false // unterminated: leave the fault to the parser
+				return nil, false // unterminated: leave the fault to the parser
 			}
 			i = start + k + len("]]>")
-			from, to := liftSpan(parent, doc[start:start+k], minSize)
-			if from == to {
-				continue
+			if from, to := liftSpan(parent, doc[start:start+k], minSize); from < to {
+				spans = append(spans, [2]int{start + from, start + to})
 			}
-			if out == nil {
-				out = make([]byte, 0, len(doc)/4)
-			}
-			out = append(out, doc[copied:start+from]...)
-			out = append(out, placeholderOpen...)
-			out = strconv.AppendInt(out, int64(len(l.sections)), 10)
-			out = append(out, placeholderClose...)
-			copied = start + to
-			l.sections = append(l.sections, doc[start+from:start+to])
 		case bytes.HasPrefix(rest, []byte("<?")):
 			i = skipPast(doc, i+2, "?>")
 		case bytes.HasPrefix(rest, []byte("<!")):
 			end := skipPast(doc, i+2, ">")
 			if bytes.IndexByte(doc[i:end], '[') >= 0 {
-				return lifted{}, false // an internal subset may declare anything
+				return nil, false // an internal subset may declare anything
 			}
 			i = end
 		case bytes.HasPrefix(rest, []byte("</")):
@@ -100,11 +115,7 @@ func liftCDATA(doc []byte, minSize int) (l lifted, ok bool) {
 			i = end + 1
 		}
 	}
-	if len(l.sections) == 0 {
-		return lifted{}, false
-	}
-	l.doc = append(out, doc[copied:]...)
-	return l, true
+	return spans, true
 }
 
 // liftSpan returns the part of a CDATA section's text, in an element of the given local
