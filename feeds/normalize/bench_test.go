@@ -93,3 +93,26 @@ func BenchmarkCanonicalURL(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteBytes writes 22 KB of plain English text (an item body's text, as the
+// tokenizer hands it over) into a text buffer, and the same text a rune at a time, which is
+// what writeBytes must give.
+func BenchmarkWriteBytes(b *testing.B) {
+	p := []byte(strings.Repeat("Officials said on Tuesday that the agreement between the two governments would hold, after talks in the capital.\n", 200))
+	t := new(textBuf)
+	b.Run("writeBytes", func(b *testing.B) {
+		b.SetBytes(int64(len(p)))
+		for b.Loop() {
+			t.b, t.space = t.b[:0], false
+			t.writeBytes(p)
+		}
+	})
+	s := string(p)
+	b.Run("rune-by-rune", func(b *testing.B) {
+		b.SetBytes(int64(len(p)))
+		for b.Loop() {
+			t.b, t.space = t.b[:0], false
+			t.writeString(s)
+		}
+	})
+}
