@@ -41,6 +41,16 @@ func Text(s string) string {
 	}
 	t := getTextBuf()
 	defer t.release()
+	at, done := t.markup(s)
+	if done {
+		return t.string()
+	}
+	return tokenText(t, s[at:])
+}
+
+// tokenText writes into t the text of any HTML, read with the html package's tokenizer, and
+// returns t's text; markup reads the common shapes faster and hands the rest to it.
+func tokenText(t *textBuf, s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	skipping := 0
 	for {
