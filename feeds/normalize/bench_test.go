@@ -64,8 +64,11 @@ func BenchmarkText(b *testing.B) {
 <p>&ldquo;What we are seeing is a steady, industrial-scale flow,&rdquo; said one researcher, who asked not to be named.</p>
 <p>Москва и&nbsp;Пхеньян подписали <b>соглашение</b>. 북한군, 러시아 파병 확인.</p>
 <script type="text/javascript">trackView(1);</script>`
+	// An item body without a script, as most are: markup reads it without the tokenizer.
+	body := strings.Repeat(`<p>Officials said on <a href="https://wire.example/x">Tuesday</a> that the agreement between the two <em>governments</em> would hold &amp; talks would resume.</p>`+"\n", 150)
 	for _, bc := range []struct{ name, in string }{
 		{"html-1KB", strings.Repeat(content, 2)},
+		{"html-22KB-no-script", body},
 		{"plain-title", "Kremlin hosts DPRK delegation for military talks"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -73,6 +76,14 @@ func BenchmarkText(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				Text(bc.in)
+			}
+		})
+		// The same input through the tokenizer alone, as Text read every fragment before markup.
+		b.Run(bc.name+"/tokenizer", func(b *testing.B) {
+			b.SetBytes(int64(len(bc.in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				tokenOnly(bc.in)
 			}
 		})
 	}
@@ -92,4 +103,27 @@ func BenchmarkCanonicalURL(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkWriteBytes writes 22 KB of plain English text (an item body's text, as the
+// tokenizer hands it over) into a text buffer, and the same text a rune at a time, which is
+// what writeBytes must give.
+func BenchmarkWriteBytes(b *testing.B) {
+	p := []byte(strings.Repeat("Officials said on Tuesday that the agreement between the two governments would hold, after talks in the capital.\n", 200))
+	t := new(textBuf)
+	b.Run("writeBytes", func(b *testing.B) {
+		b.SetBytes(int64(len(p)))
+		for b.Loop() {
+			t.b, t.space = t.b[:0], false
+			t.writeBytes(p)
+		}
+	})
+	s := string(p)
+	b.Run("rune-by-rune", func(b *testing.B) {
+		b.SetBytes(int64(len(p)))
+		for b.Loop() {
+			t.b, t.space = t.b[:0], false
+			t.writeString(s)
+		}
+	})
 }

@@ -1,6 +1,8 @@
 package normalize
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
@@ -39,6 +41,16 @@ func Text(s string) string {
 	}
 	t := getTextBuf()
 	defer t.release()
+	at, done := t.markup(s)
+	if done {
+		return t.string()
+	}
+	return tokenText(t, s[at:])
+}
+
+// tokenText writes into t the text of any HTML, read with the html package's tokenizer, and
+// returns t's text; markup reads the common shapes faster and hands the rest to it.
+func tokenText(t *textBuf, s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	skipping := 0
 	for {
@@ -181,9 +193,10 @@ func (t *textBuf) writeString(s string) {
 	}
 }
 
-// writeBytes writes p as writeRune would, rune by rune, but copies runs of ASCII letters,
-// digits and punctuation whole: they are most of a text. Invalid UTF-8 yields U+FFFD, a byte
-// at a time, as ranging over a string does.
+// writeBytes writes p as writeRune would, rune by rune, but copies runs of ASCII words
+// separated by single spaces whole: they are most of a text (a word at a time, this loop was
+// 8 % of the daemon's CPU in a cold ingest). Invalid UTF-8 yields U+FFFD, a byte at a time,
+// as ranging over a string does.
 func (t *textBuf) writeBytes(p []byte) {
 	for i := 0; i < len(p); {
 		c := p[i]
@@ -198,10 +211,7 @@ func (t *textBuf) writeBytes(p []byte) {
 			i++
 			continue
 		}
-		j := i + 1
-		for j < len(p) && p[j] < utf8.RuneSelf && !asciiSpace[p[j]] {
-			j++
-		}
+		j := asciiRunEnd(p, i+1)
 		if t.space && len(t.b) > 0 {
 			t.b = append(t.b, ' ')
 		}
@@ -209,6 +219,42 @@ func (t *textBuf) writeBytes(p []byte) {
 		t.b = append(t.b, p[i:j]...)
 		i = j
 	}
+}
+
+// asciiRunEnd returns the end of the run of ASCII text that starts at p[i-1], a byte that is
+// no space: the run takes words and the single spaces (' ') between them, so it ends with a
+// word, before a non-ASCII byte, a control byte, another kind of white space, or a second
+// space in a row.
+func asciiRunEnd(p []byte, i int) int {
+	for {
+		i = asciiWordEnd(p, i)
+		if i+1 < len(p) && p[i] == ' ' && p[i+1] > ' ' && p[i+1] < utf8.RuneSelf {
+			i += 2
+			continue
+		}
+		return i
+	}
+}
+
+// asciiWordEnd returns the index of the first byte at or after i that is a space, a control
+// byte or not ASCII, or len(p). It tests eight bytes at a time.
+func asciiWordEnd(p []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(p); i += 8 {
+		w := binary.LittleEndian.Uint64(p[i:])
+		// The high bit of each byte below 0x21, or of 0x80 and above. A byte below 0x21 can
+		// also mark the byte after it (the borrow), never one before: the lowest mark is exact.
+		if m := ((w-0x21*ones)&^w | w) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(p) && p[i] > ' ' && p[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
 }
 
 func (t *textBuf) writeRune(r rune) {

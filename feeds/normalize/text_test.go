@@ -83,9 +83,10 @@ func TestTextRetainsOnlyItsText(t *testing.T) {
 // same bytes a rune at a time, on inputs that mix runs with spaces, C1 controls, multi-byte
 // and invalid UTF-8.
 func TestWriteBytesIsRuneByRune(t *testing.T) {
-	parts := []string{"a", "Word", " ", "\t\n", "\u00a0", "\u0092", "é", "북", "\xff", "\xe2\x80", "x.y,z", "  ", "\u3000", "\r"}
+	parts := []string{"a", "Word", " ", "\t\n", "\u00a0", "\u0092", "é", "북", "\xff", "\xe2\x80", "x.y,z", "  ", "\u3000", "\r",
+		"\x01", "\x7f", "!", "a longer run of words", "\v", "\f"}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for n := range 2000 {
+	for n := range 20000 {
 		var in strings.Builder
 		for range rng.IntN(12) {
 			in.WriteString(parts[rng.IntN(len(parts))])

@@ -97,6 +97,11 @@ const MaxDepth = 256
 // MaxDepth. Parse returns an error only when nothing can be read: an empty document, one that
 // is no feed (ErrNotAFeed), or one broken before its title, link or first item.
 func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
+	return parseDoc(body, contentType, feedURL, minLift)
+}
+
+// parseDoc is Parse, lifting CDATA sections of at least liftSize bytes (0: none).
+func parseDoc(body []byte, contentType, feedURL string, liftSize int) (*Feed, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: empty document", ErrNotAFeed)
 	}
@@ -117,6 +122,12 @@ func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
 		if tooDeep, items := xmlShape(doc, MaxDepth); tooDeep || items > MaxItems {
 			partial = limitError(tooDeep, items)
 			doc = cutXML(doc, MaxItems, MaxDepth)
+		}
+	}
+	if kind == gofeed.FeedTypeRSS && liftSize > 0 {
+		if f, ok := parseLifted(doc, feedURL, liftSize); ok {
+			f.Encoding, f.Partial = enc, partial
+			return f, nil
 		}
 	}
 	gf, err := runGofeed(doc)
@@ -152,6 +163,26 @@ func recoverDoc(kind gofeed.FeedType, doc []byte) []byte {
 		return recoverJSON(doc)
 	}
 	return cutXML(doc, MaxItems, MaxDepth)
+}
+
+// parseLifted parses an RSS document with its large CDATA sections lifted out (cdata.go). It
+// reports false when there is nothing to lift, or when the lifted document fails to parse or
+// leaves a placeholder where restoreFeed does not put the bytes back: the caller then parses
+// the document whole, which gives the same result or the same fault.
+func parseLifted(doc []byte, feedURL string, liftSize int) (*Feed, bool) {
+	l, ok := liftCDATA(doc, liftSize)
+	if !ok {
+		return nil, false
+	}
+	gf, err := runGofeed(l.doc)
+	if err != nil {
+		return nil, false
+	}
+	f := convertFeed(gf, feedURL)
+	if !l.restoreFeed(f) {
+		return nil, false
+	}
+	return f, true
 }
 
 // noImageScan is gofeed's RSS translator without the item image scan; it holds no state.

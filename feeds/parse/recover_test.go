@@ -233,3 +233,49 @@ func TestAtomFixups(t *testing.T) {
 		}
 	}
 }
+
+// firstForbiddenBytewise is firstForbiddenXMLByte a byte at a time.
+func firstForbiddenBytewise(b []byte) int {
+	for i, c := range b {
+		if forbiddenXMLByte(b, i, c) {
+			return i
+		}
+	}
+	return -1
+}
+
+// BenchmarkFirstForbiddenXMLByte scans a 440 KB feed without a forbidden character, as
+// xmlChars does for every document: eight bytes at a time, and a byte at a time.
+func BenchmarkFirstForbiddenXMLByte(b *testing.B) {
+	doc := benchFeed(20, 22000)
+	for _, c := range []struct {
+		name string
+		scan func([]byte) int
+	}{{"words", firstForbiddenXMLByte}, {"bytewise", firstForbiddenBytewise}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if c.scan(doc) >= 0 {
+					b.Fatal("found a forbidden character")
+				}
+			}
+		})
+	}
+}
+
+// TestFirstForbiddenXMLByte puts each forbidden character, and characters next to them that
+// are allowed, at every offset of a buffer: the word-at-a-time scan must find what a byte at
+// a time finds.
+func TestFirstForbiddenXMLByte(t *testing.T) {
+	for _, seq := range []string{"\x00", "\x0b", "\x1f", "\uFFFE", "\uFFFF", "\t", "\n", "\r", " ", "\x7f", "\uFEFF", "\uFFFD", "\u00ef", "\xef", "\xef\xbf"} {
+		for size := 1; size <= 24; size++ {
+			for at := 0; at+len(seq) <= size; at++ {
+				b := bytes.Repeat([]byte("a"), size)
+				copy(b[at:], seq)
+				if got, want := firstForbiddenXMLByte(b), firstForbiddenBytewise(b); got != want {
+					t.Fatalf("%q at %d of %d bytes: %d, want %d", seq, at, size, got, want)
+				}
+			}
+		}
+	}
+}
