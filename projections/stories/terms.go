@@ -88,9 +88,19 @@ func storyTerms(title, summary string, matched []events.MatchedTerm) termSet {
 			prefixes = append(prefixes, toks[0])
 		}
 	}
-	var out termSet
+	out := make(termSet, 0, 64)
+	buf := make([]byte, 0, max(len(title), len(summary)))
+	ends := make([]int, 0, 64)
 	for i, text := range [2]string{title, summary} {
-		for _, tok := range topics.Tokenize(joinNumbers(text)) {
+		// The tokens of a text are folded into one buffer and read from one string: an
+		// allocation per text, not per token.
+		buf, ends = topics.AppendTokens(buf[:0], ends[:0], joinNumbers(text))
+		toks := string(buf)
+		for j, end := range ends {
+			tok := toks[:end]
+			if j > 0 {
+				tok = toks[ends[j-1]:end]
+			}
 			n := len(out)
 			out = appendTerms(out, tok, i == 0)
 			if len(prefixes) > 0 && slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(tok, p) }) {
@@ -145,11 +155,11 @@ func appendTerms(dst termSet, tok string, title bool) termSet {
 			dst = appendBigrams(dst, run, title)
 		default:
 			n := stemLen
-			if unicode.Is(unicode.Hangul, r) {
+			if r >= utf8.RuneSelf && unicode.Is(unicode.Hangul, r) {
 				n = hangulStemLen
 			}
 			if stem, ok := prefix(run, n); ok {
-				if unicode.Is(unicode.Cyrillic, r) && utf8.RuneCountInString(run) <= stemLen+1 {
+				if r >= utf8.RuneSelf && unicode.Is(unicode.Cyrillic, r) && utf8.RuneCountInString(run) <= stemLen+1 {
 					stem = trimEnding(stem) // a short word: its ending is within the prefix
 				}
 				dst = append(dst, makeTerm(hashOf('w', stem)&^uint64(numberBit), title))
@@ -190,6 +200,9 @@ func prefix(s string, n int) (string, bool) {
 }
 
 func unspaced(r rune) bool {
+	if r < utf8.RuneSelf { // the tables are searched, and most letters are ASCII
+		return false
+	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai,
 		unicode.Lao, unicode.Khmer, unicode.Myanmar)
 }
