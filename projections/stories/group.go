@@ -152,20 +152,25 @@ type index struct {
 	lookups []lookup
 	hits    []score
 	top     []score
-	keys    []uint64
+	cands   []*entry
+	known   []idWeight // weighted.known of the article weighed last
 }
 
 type termInfo struct {
 	key     term
 	stories int32 // live stories with a member that has the term
-	// postings are the keys of those stories, and of pruned ones until the list is
+	// postings are those stories, and pruned ones until the list is
 	// compacted: a pruned story leaves its terms' lists only when half of a list is dead,
 	// so pruning does not rewrite the long lists of common terms every time.
-	postings []uint64
+	postings []*entry
 }
 
 // entry is the joinable part of a story.
 type entry struct {
+	key uint64
+	// dead is set when the story is pruned: no longer joinable, and left in postings lists
+	// until they are compacted.
+	dead        bool
 	members     []member
 	first, last int64 // event time range of the story's articles, unix seconds
 	// centroid is the terms of the members with how many have each, in the order of their
@@ -262,7 +267,8 @@ func (f weights) rare(df int32) float64 {
 	return 0
 }
 
-// weighted is an article's terms with their weights under the current statistics.
+// weighted is an article's terms with their weights under the current statistics. Its known
+// terms are in a buffer of the index's: only the article weighed last can be compared.
 type weighted struct {
 	terms    termSet
 	numbers  bool       // some term is a number of two digits or more
@@ -279,7 +285,7 @@ type idWeight struct {
 }
 
 func (x *index) weigh(ts termSet) weighted {
-	a := weighted{terms: ts, headline: len(ts) > 0}
+	a := weighted{terms: ts, headline: len(ts) > 0, known: x.known[:0]}
 	f := x.weights()
 	for _, t := range ts {
 		a.numbers = a.numbers || t.number()
@@ -298,6 +304,7 @@ func (x *index) weigh(ts termSet) weighted {
 			a.known = append(a.known, idWeight{id, w}) // ts is sorted by key
 		}
 	}
+	x.known = a.known
 	return a
 }
 
@@ -400,8 +407,8 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 	}
 	h.threshold = threshold
 	x.mark(&a)
-	for _, k := range x.candidates(a) {
-		e := x.live[k]
+	for _, e := range x.candidates(a) {
+		k := e.key
 		if max(at-e.last, e.first-at, 0) > x.p.window {
 			continue
 		}
@@ -495,12 +502,12 @@ func (x *index) decay(gap int64) float64 {
 	return math.Exp2(-math.Abs(float64(gap)) / float64(x.p.halfLife))
 }
 
-// candidates returns the keys of the stories most worth comparing with an article, sorted:
+// candidates returns the stories most worth comparing with an article, by key:
 // of the stories that share one of the article's keys rarest terms, the maxCandidates that
 // share the most weight of them. Looking up only a few rare terms, each in at most
 // maxPosting stories, keeps the cost of an article independent of how many stories are live.
-// The keys are in a buffer of the index's, valid until the next call.
-func (x *index) candidates(a weighted) []uint64 {
+// They are in a buffer of the index's, valid until the next call.
+func (x *index) candidates(a weighted) []*entry {
 	lookups := x.lookups[:0]
 	for _, k := range a.known {
 		if info := &x.dict[k.id]; info.stories > 0 && int(info.stories) <= x.p.maxPosting {
@@ -516,9 +523,9 @@ func (x *index) candidates(a weighted) []uint64 {
 	x.lookups = lookups
 	hits := x.hits[:0]
 	for _, k := range lookups[:min(len(lookups), x.p.keys)] {
-		for _, s := range x.dict[k.id].postings {
-			if x.live[s] != nil {
-				hits = append(hits, score{s, k.w})
+		for _, e := range x.dict[k.id].postings {
+			if !e.dead {
+				hits = append(hits, score{e.key, k.w, e})
 			}
 		}
 	}
@@ -535,13 +542,13 @@ func (x *index) candidates(a weighted) []uint64 {
 		n++
 	}
 	hits = hits[:n]
-	out := x.keys[:0]
+	out := x.cands[:0]
 	if len(hits) <= maxCandidates {
 		for _, h := range hits {
-			out = append(out, h.key)
+			out = append(out, h.e)
 		}
-		x.keys = out
-		return out // sorted
+		x.cands = out
+		return out // by key
 	}
 	// The maxCandidates with the most weight, of equal weights the oldest stories.
 	top := x.top[:0]
@@ -561,10 +568,10 @@ func (x *index) candidates(a weighted) []uint64 {
 	}
 	x.top = top
 	for _, h := range top {
-		out = append(out, h.key)
+		out = append(out, h.e)
 	}
-	slices.Sort(out)
-	x.keys = out
+	slices.SortFunc(out, func(p, q *entry) int { return cmp.Compare(p.key, q.key) })
+	x.cands = out
 	return out
 }
 
@@ -581,6 +588,7 @@ type lookup struct {
 type score struct {
 	key uint64
 	w   float64
+	e   *entry
 }
 
 // above orders candidates: more weight first, then the oldest story.

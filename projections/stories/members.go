@@ -29,7 +29,7 @@ func (x *index) add(key uint64, article string, ts termSet, at int64) {
 
 // enter makes story key joinable, with its articles' times from first to last.
 func (x *index) enter(key uint64, first, last int64) *entry {
-	e := &entry{first: first, last: last}
+	e := &entry{key: key, first: first, last: last}
 	x.live[key] = e
 	x.ending.push(last, key)
 	return e
@@ -51,16 +51,17 @@ func (x *index) addMember(key uint64, e *entry, article string, ts termSet, at i
 		}
 		m.terms[i] = c
 	}
-	e.centroid = x.mergeCentroid(key, e.centroid, m.terms)
+	e.centroid = x.mergeCentroid(e, m.terms)
 	e.members = append(e.members, m)
 	e.atSum += at
 	x.docs++
 }
 
-// mergeCentroid adds a new member's terms (sorted by key) to the centroid of story key
+// mergeCentroid adds a new member's terms (sorted by key) to the centroid of story e
 // (sorted by key), and counts them in the term statistics: each in one more member, and
 // those the story had not yet in one more story.
-func (x *index) mergeCentroid(key uint64, cs []cterm, terms []uint32) []cterm {
+func (x *index) mergeCentroid(e *entry, terms []uint32) []cterm {
+	cs := e.centroid
 	out := make([]cterm, 0, len(cs)+len(terms))
 	i := 0
 	for _, c := range terms {
@@ -74,7 +75,7 @@ func (x *index) mergeCentroid(key uint64, cs []cterm, terms []uint32) []cterm {
 			t = cs[i]
 			i++
 		} else {
-			info.postings = append(info.postings, key)
+			info.postings = append(info.postings, e)
 			info.stories++
 		}
 		if x.p.dfCap == 0 || int(t.title)+int(t.body) < x.p.dfCap {
@@ -141,9 +142,11 @@ func (x *index) prune(cutoff int64) []uint64 {
 			x.dict[c.id].stories--
 		}
 		delete(x.live, k)
+		e.dead = true
 		for _, c := range e.centroid {
 			x.tidy(c.id)
 		}
+		e.members, e.centroid = nil, nil // postings may hold it a while
 	}
 	return gone
 }
@@ -159,6 +162,6 @@ func (x *index) tidy(id uint32) {
 		*info, *st = termInfo{}, termStat{}
 		x.free = append(x.free, id)
 	case len(info.postings) > 2*int(info.stories)+8:
-		info.postings = slices.DeleteFunc(info.postings, func(s uint64) bool { return x.live[s] == nil })
+		info.postings = slices.DeleteFunc(info.postings, func(e *entry) bool { return e.dead })
 	}
 }
