@@ -100,6 +100,7 @@ func (x *index) intern(k term) uint32 {
 		id = uint32(len(x.dict))
 		x.dict = append(x.dict, termInfo{key: k})
 		x.stat = append(x.stat, termStat{})
+		x.markW = append(x.markW, 0)
 	}
 	x.ids[k] = id
 	return id
