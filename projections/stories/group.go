@@ -163,15 +163,13 @@ type termInfo struct {
 	// postings are those stories, and pruned ones until the list is
 	// compacted: a pruned story leaves its terms' lists only when half of a list is dead,
 	// so pruning does not rewrite the long lists of common terms every time.
-	postings []*entry
+	postings []*storyRef
 }
 
 // entry is the joinable part of a story.
 type entry struct {
-	key uint64
-	// dead is set when the story is pruned: no longer joinable, and left in postings lists
-	// until they are compacted.
-	dead        bool
+	key         uint64
+	ref         *storyRef // what posting lists hold of it
 	members     []member
 	first, last int64 // event time range of the story's articles, unix seconds
 	// centroid is the terms of the members with how many have each, in the order of their
@@ -187,6 +185,14 @@ type entry struct {
 type termStat struct {
 	df   int32  // live members with the term, at most dfCap of each story
 	mark uint32 // the index's stamp when the article being compared has the term
+}
+
+// storyRef is what posting lists hold of a story: its key, and whether it was pruned. It is
+// small because a pruned story stays in lists until they are compacted, and holding it
+// there costs no map lookup per posting when looking up candidates.
+type storyRef struct {
+	key  uint64
+	dead bool
 }
 
 // cterm is a term of a story's centroid: how many of its members have it in the title, and
@@ -524,9 +530,9 @@ func (x *index) candidates(a weighted) []*entry {
 	x.lookups = lookups
 	hits := x.hits[:0]
 	for _, k := range lookups[:min(len(lookups), x.p.keys)] {
-		for _, e := range x.dict[k.id].postings {
-			if !e.dead {
-				hits = append(hits, score{e.key, k.w, e})
+		for _, r := range x.dict[k.id].postings {
+			if !r.dead {
+				hits = append(hits, score{r.key, k.w})
 			}
 		}
 	}
@@ -546,7 +552,7 @@ func (x *index) candidates(a weighted) []*entry {
 	out := x.cands[:0]
 	if len(hits) <= maxCandidates {
 		for _, h := range hits {
-			out = append(out, h.e)
+			out = append(out, x.live[h.key])
 		}
 		x.cands = out
 		return out // by key
@@ -569,7 +575,7 @@ func (x *index) candidates(a weighted) []*entry {
 	}
 	x.top = top
 	for _, h := range top {
-		out = append(out, h.e)
+		out = append(out, x.live[h.key])
 	}
 	slices.SortFunc(out, func(p, q *entry) int { return cmp.Compare(p.key, q.key) })
 	x.cands = out
@@ -589,7 +595,6 @@ type lookup struct {
 type score struct {
 	key uint64
 	w   float64
-	e   *entry
 }
 
 // above orders candidates: more weight first, then the oldest story.

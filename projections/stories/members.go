@@ -29,7 +29,7 @@ func (x *index) add(key uint64, article string, ts termSet, at int64) {
 
 // enter makes story key joinable, with its articles' times from first to last.
 func (x *index) enter(key uint64, first, last int64) *entry {
-	e := &entry{key: key, first: first, last: last}
+	e := &entry{key: key, ref: &storyRef{key: key}, first: first, last: last}
 	x.live[key] = e
 	x.ending.push(last, key)
 	return e
@@ -75,7 +75,7 @@ func (x *index) mergeCentroid(e *entry, terms []uint32) []cterm {
 			t = cs[i]
 			i++
 		} else {
-			info.postings = append(info.postings, e)
+			info.postings = append(info.postings, e.ref)
 			info.stories++
 		}
 		if x.p.dfCap == 0 || int(t.title)+int(t.body) < x.p.dfCap {
@@ -143,11 +143,10 @@ func (x *index) prune(cutoff int64) []uint64 {
 			x.dict[c.id].stories--
 		}
 		delete(x.live, k)
-		e.dead = true
+		e.ref.dead = true
 		for _, c := range e.centroid {
 			x.tidy(c.id)
 		}
-		e.members, e.centroid = nil, nil // postings may hold it a while
 	}
 	return gone
 }
@@ -163,6 +162,6 @@ func (x *index) tidy(id uint32) {
 		*info, *st = termInfo{}, termStat{}
 		x.free = append(x.free, id)
 	case len(info.postings) > 2*int(info.stories)+8:
-		info.postings = slices.DeleteFunc(info.postings, func(e *entry) bool { return e.dead })
+		info.postings = slices.DeleteFunc(info.postings, func(r *storyRef) bool { return r.dead })
 	}
 }
