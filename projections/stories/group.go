@@ -203,8 +203,8 @@ type cterm struct {
 }
 
 // member is one distinct report of a story: its terms as id<<2|number<<1|title (number: the
-// term is a number of two digits or more), in the order of their keys (so that sums over them do not depend on which ids were free), and its event time
-// (unix seconds).
+// term is a number of two digits or more), in the order of their keys (so that sums over
+// them do not depend on which ids were free), and its event time (unix seconds).
 type member struct {
 	terms   []uint32
 	at      int64
@@ -349,8 +349,9 @@ func (x *index) similarity(a *weighted, m []uint32) (sim float64, shared int) {
 	return sim, shared
 }
 
-// mark makes a the article compared: it stamps a's terms in stat with their weights, which
-// similarity and centroidSimilarity read. Only the article marked last can be compared.
+// mark makes a the article compared: it stamps a's terms in stat, and puts their weights in
+// markW, which similarity and centroidSimilarity read. Only the article marked last can be
+// compared.
 func (x *index) mark(a *weighted) {
 	x.stamp++
 	if x.stamp == 0 { // wrapped: a mark left from 2³² articles ago must not match
