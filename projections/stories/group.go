@@ -1,9 +1,7 @@
 package stories
 
 import (
-	"cmp"
 	"math"
-	"slices"
 	"time"
 )
 
@@ -213,64 +211,6 @@ type member struct {
 
 func newIndex(p params) *index {
 	return &index{p: p, live: map[uint64]*entry{}, ids: map[term]uint32{}}
-}
-
-// weights returns the term weights under the current statistics (see weights.weight). They
-// are computed for every term of every compared report, so the logarithms come from a
-// table: with an integer prior, log(N+prior−df+½) − log(df+½) is a difference of two entries.
-func (x *index) weights() weights {
-	n := x.docs + x.p.prior
-	for len(x.logHalf) <= n {
-		x.logHalf = append(x.logHalf, math.Log(float64(len(x.logHalf))+0.5))
-	}
-	f := weights{logHalf: x.logHalf[:n+1], n: n, reports: n, titleBoost: x.p.titleBoost}
-	if x.p.classicIDF {
-		f.n = 0 // every term takes rare's way
-		f.classic = true
-	}
-	return f
-}
-
-// weights weigh terms by their document frequency in n reports.
-type weights struct {
-	logHalf    []float64 // logHalf[k] = log(k+½), for k ≤ n
-	n          int       // the reports (with the prior), or 0 for classic weights
-	reports    int
-	titleBoost float64
-	classic    bool
-}
-
-// weight is how much sharing a term says about two texts reporting one event: its
-// probabilistic inverse document frequency (Robertson–Spärck Jones), log((N−df+½)/(df+½))
-// for N reports of which df contain the term, and 0 for terms in half the reports or more.
-// A topic's own subject and the function words of every language weigh nothing, without any
-// word list, in a quiet topic and in a busy one alike; the classic log(N/df) still gives
-// them some weight in a quiet topic, which makes the similarity of two reports depend on
-// how busy their topic is (measured in TestLabelledInBusyTopic and TestSweep).
-func (f weights) weight(df int32, title bool) float64 {
-	w := f.idf(df)
-	if title {
-		w = float64(w * f.titleBoost) // float64(): no fused multiply-add, the same on every CPU
-	}
-	return w
-}
-
-func (f weights) idf(df int32) float64 {
-	if d := int(df); d < f.n {
-		return max(0, f.logHalf[f.n-d]-f.logHalf[d])
-	}
-	return f.rare(df)
-}
-
-// rare is idf's other cases: terms in all the reports, and classic weights (tests only).
-// Out of line, so that idf's common case is inlined in the loops that weigh every term.
-//
-//go:noinline
-func (f weights) rare(df int32) float64 {
-	if f.classic {
-		return math.Log(float64(f.reports) / float64(df+1))
-	}
-	return 0
 }
 
 // weighted is an article's terms with their weights under the current statistics. Its known
@@ -509,98 +449,3 @@ func (x *index) decay(gap int64) float64 {
 	}
 	return math.Exp2(-math.Abs(float64(gap)) / float64(x.p.halfLife))
 }
-
-// candidates returns the stories most worth comparing with an article, by key:
-// of the stories that share one of the article's keys rarest terms, the maxCandidates that
-// share the most weight of them. Looking up only a few rare terms, each in at most
-// maxPosting stories, keeps the cost of an article independent of how many stories are live.
-// They are in a buffer of the index's, valid until the next call.
-func (x *index) candidates(a weighted) []*entry {
-	lookups := x.lookups[:0]
-	for _, k := range a.known {
-		if info := &x.dict[k.id]; info.stories > 0 && int(info.stories) <= x.p.maxPosting {
-			lookups = append(lookups, lookup{key: info.key, stories: info.stories, id: k.id, w: k.w})
-		}
-	}
-	slices.SortFunc(lookups, func(p, q lookup) int {
-		if c := cmp.Compare(p.stories, q.stories); c != 0 {
-			return c
-		}
-		return cmp.Compare(p.key, q.key)
-	})
-	x.lookups = lookups
-	hits := x.hits[:0]
-	for _, k := range lookups[:min(len(lookups), x.p.keys)] {
-		for _, r := range x.dict[k.id].postings {
-			if !r.dead {
-				hits = append(hits, score{r.key, k.w})
-			}
-		}
-	}
-	x.hits = hits
-	// The weights of a story are summed in the order the sort leaves them in.
-	slices.SortFunc(hits, func(p, q score) int { return cmp.Compare(p.key, q.key) })
-	n := 0
-	for _, h := range hits {
-		if n > 0 && hits[n-1].key == h.key {
-			hits[n-1].w += h.w
-			continue
-		}
-		hits[n] = h
-		n++
-	}
-	hits = hits[:n]
-	out := x.cands[:0]
-	if len(hits) <= maxCandidates {
-		for _, h := range hits {
-			out = append(out, x.live[h.key])
-		}
-		x.cands = out
-		return out // by key
-	}
-	// The maxCandidates with the most weight, of equal weights the oldest stories.
-	top := x.top[:0]
-	for _, h := range hits {
-		if len(top) == maxCandidates && !h.above(top[len(top)-1]) {
-			continue
-		}
-		i := len(top)
-		for i > 0 && h.above(top[i-1]) {
-			i--
-		}
-		if len(top) < maxCandidates {
-			top = append(top, score{})
-		}
-		copy(top[i+1:], top[i:len(top)-1])
-		top[i] = h
-	}
-	x.top = top
-	for _, h := range top {
-		out = append(out, x.live[h.key])
-	}
-	slices.SortFunc(out, func(p, q *entry) int { return cmp.Compare(p.key, q.key) })
-	x.cands = out
-	return out
-}
-
-// lookup is a term of an article that looks up candidate stories: its key, how many live
-// stories have it, its id and its weight in the article.
-type lookup struct {
-	key     term
-	stories int32
-	id      uint32
-	w       float64
-}
-
-// score is a candidate story and the weight of the lookup terms it shares with an article.
-type score struct {
-	key uint64
-	w   float64
-}
-
-// above orders candidates: more weight first, then the oldest story.
-func (s score) above(o score) bool { return s.w > o.w || s.w == o.w && s.key < o.key }
-
-// maxCandidates bounds the stories compared in full with an article. Reports of one event
-// share several rare terms, other stories rarely more than one.
-const maxCandidates = 16
