@@ -37,6 +37,21 @@ func Tokenize(s string) []string {
 	return out
 }
 
+// AppendTokens appends the tokens of s, folded, to dst, and the end of each (its offset in
+// dst) to ends: Tokenize's tokens in one buffer, for a caller that reads many texts and
+// would otherwise allocate every token.
+func AppendTokens(dst []byte, ends []int, s string) ([]byte, []int) {
+	var f folder
+	for raw := range RawTokens(s) {
+		n := len(dst)
+		dst = f.appendToken(dst, raw)
+		if len(dst) > n {
+			ends = append(ends, len(dst))
+		}
+	}
+	return dst, ends
+}
+
 // RawTokens yields the tokens of s in order as written, unfolded: the spans Tokenize folds.
 // A caller that folds each distinct spelling once (topics.Fold) gets Tokenize's tokens for
 // less work on text with many repeated words.

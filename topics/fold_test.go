@@ -59,5 +59,18 @@ func TestTokenize(t *testing.T) {
 		if got := Tokenize(tt.in); !slices.Equal(got, tt.want) {
 			t.Errorf("Tokenize(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+		if got := appendedTokens([]byte("x"), tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("AppendTokens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
+}
+
+// appendedTokens returns the tokens AppendTokens appends to a buffer holding prefix.
+func appendedTokens(prefix []byte, s string) []string {
+	buf, ends := AppendTokens(prefix, []int{len(prefix)}, s)
+	var out []string
+	for i := 1; i < len(ends); i++ {
+		out = append(out, string(buf[ends[i-1]:ends[i]]))
+	}
+	return out
 }

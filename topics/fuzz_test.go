@@ -3,6 +3,7 @@ package topics
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"unicode/utf8"
 )
@@ -60,10 +61,14 @@ func FuzzFold(f *testing.F) {
 		if twice := Fold(once); twice != once {
 			t.Fatalf("Fold not idempotent on %q: %q then %q", s, once, twice)
 		}
-		for _, tok := range Tokenize(s) {
+		toks := Tokenize(s)
+		for _, tok := range toks {
 			if Fold(tok) != tok {
 				t.Fatalf("token %q of %q is not folded", tok, s)
 			}
+		}
+		if got := appendedTokens(nil, s); !slices.Equal(got, toks) {
+			t.Fatalf("AppendTokens(%q) = %q, Tokenize %q", s, got, toks)
 		}
 	})
 }

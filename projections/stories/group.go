@@ -1,9 +1,7 @@
 package stories
 
 import (
-	"cmp"
 	"math"
-	"slices"
 	"time"
 )
 
@@ -135,32 +133,64 @@ const memberNovelty = 0.7
 type index struct {
 	p    params
 	live map[uint64]*entry
-	ids  map[term]uint32 // term key → id
-	dict []termInfo      // by id
-	free []uint32        // ids of terms no live member has
-	docs int             // live members
+	// ending holds the live stories by their last article, for pruning.
+	ending expiry
+	ids    map[term]uint32 // term key → id
+	dict   []termInfo      // by id
+	// stat is by id too: what comparing an article with a report reads for each of the
+	// report's terms, apart from the rest so that it stays in the CPU's caches.
+	stat  []termStat
+	markW []float64 // by id: the weight of the term in the article being compared, if marked
+	stamp uint32    // the mark of the article being compared (see mark)
+	free  []uint32  // ids of terms no live member has
+	docs  int       // live members
 
 	logHalf []float64 // logHalf[k] = log(k+½)
+
+	// Buffers of candidates, reused from one article to the next.
+	lookups []lookup
+	hits    []score
+	top     []score
+	cands   []*entry
+	known   []idWeight // weighted.known of the article weighed last
 }
 
 type termInfo struct {
 	key     term
-	df      int32 // live members with the term, at most dfCap of each story
 	stories int32 // live stories with a member that has the term
-	// postings are the keys of those stories, and of pruned ones until the list is
+	// postings are those stories, and pruned ones until the list is
 	// compacted: a pruned story leaves its terms' lists only when half of a list is dead,
 	// so pruning does not rewrite the long lists of common terms every time.
-	postings []uint64
+	postings []*storyRef
 }
 
 // entry is the joinable part of a story.
 type entry struct {
+	key         uint64
+	ref         *storyRef // what posting lists hold of it
 	members     []member
 	first, last int64 // event time range of the story's articles, unix seconds
 	// centroid is the terms of the members with how many have each, in the order of their
 	// keys; atSum the sum of the members' times.
 	centroid []cterm
 	atSum    int64
+}
+
+// termStat is a term's document frequency, and whether the article being compared has it:
+// it does when mark is the index's stamp (its weight in the article is then in markW). An
+// article is compared with many reports; finding its terms among a report's by marks costs
+// one read per report term, of 8 bytes, where walking both lists in key order cost two.
+type termStat struct {
+	df   int32  // live members with the term, at most dfCap of each story
+	mark uint32 // the index's stamp when the article being compared has the term
+}
+
+// storyRef is what posting lists hold of a story: its key, and whether it was pruned. It is
+// small because a pruned story stays in lists until they are compacted, and holding it
+// there costs no map lookup per posting when looking up candidates.
+type storyRef struct {
+	key  uint64
+	dead bool
 }
 
 // cterm is a term of a story's centroid: how many of its members have it in the title, and
@@ -170,9 +200,9 @@ type cterm struct {
 	title, body uint16
 }
 
-// member is one distinct report of a story: its terms as id<<1|title, in the order of their
-// keys (so that sums over them do not depend on which ids were free), and its event time
-// (unix seconds).
+// member is one distinct report of a story: its terms as id<<2|number<<1|title (number: the
+// term is a number of two digits or more), in the order of their keys (so that sums over
+// them do not depend on which ids were free), and its event time (unix seconds).
 type member struct {
 	terms   []uint32
 	at      int64
@@ -183,39 +213,8 @@ func newIndex(p params) *index {
 	return &index{p: p, live: map[uint64]*entry{}, ids: map[term]uint32{}}
 }
 
-// weight is how much sharing a term says about two texts reporting one event: its
-// probabilistic inverse document frequency (Robertson–Spärck Jones), log((N−df+½)/(df+½))
-// for N reports of which df contain the term, and 0 for terms in half the reports or more.
-// A topic's own subject and the function words of every language weigh nothing, without any
-// word list, in a quiet topic and in a busy one alike; the classic log(N/df) still gives
-// them some weight in a quiet topic, which makes the similarity of two reports depend on
-// how busy their topic is (measured in TestLabelledInBusyTopic and TestSweep).
-func (x *index) weight(df int32, title bool) float64 {
-	w := x.idf(int(df))
-	if title {
-		w = float64(w * x.p.titleBoost) // float64(): no fused multiply-add, the same on every CPU
-	}
-	return w
-}
-
-// idf returns the weight of a term found in df of the live reports. It is computed for
-// every term of every compared report, so the logarithms come from a table: with an
-// integer prior, log(N+prior−df+½) − log(df+½) is a difference of two entries.
-func (x *index) idf(df int) float64 {
-	n := x.docs + x.p.prior
-	if x.p.classicIDF {
-		return math.Log(float64(n) / float64(df+1))
-	}
-	if df >= n {
-		return 0
-	}
-	for len(x.logHalf) <= n {
-		x.logHalf = append(x.logHalf, math.Log(float64(len(x.logHalf))+0.5))
-	}
-	return max(0, x.logHalf[n-df]-x.logHalf[df])
-}
-
-// weighted is an article's terms with their weights under the current statistics.
+// weighted is an article's terms with their weights under the current statistics. Its known
+// terms are in a buffer of the index's: only the article weighed last can be compared.
 type weighted struct {
 	terms    termSet
 	numbers  bool       // some term is a number of two digits or more
@@ -223,6 +222,7 @@ type weighted struct {
 	norm2    float64
 	unknown2 float64 // the part of norm2 of the terms no live member has
 	headline bool    // every term is a title term: a headline without a summary
+	stamp    uint32  // its mark, once marked (see index.mark)
 }
 
 type idWeight struct {
@@ -231,16 +231,17 @@ type idWeight struct {
 }
 
 func (x *index) weigh(ts termSet) weighted {
-	a := weighted{terms: ts, headline: len(ts) > 0}
+	a := weighted{terms: ts, headline: len(ts) > 0, known: x.known[:0]}
+	f := x.weights()
 	for _, t := range ts {
 		a.numbers = a.numbers || t.number()
 		a.headline = a.headline && t.title()
 		var df int32
 		id, ok := x.ids[t.key()]
 		if ok {
-			df = x.dict[id].df
+			df = x.stat[id].df
 		}
-		w := x.weight(df, t.title())
+		w := f.weight(df, t.title())
 		a.norm2 += float64(w * w)
 		if !ok || df == 0 {
 			a.unknown2 += float64(w * w)
@@ -249,6 +250,7 @@ func (x *index) weigh(ts termSet) weighted {
 			a.known = append(a.known, idWeight{id, w}) // ts is sorted by key
 		}
 	}
+	x.known = a.known
 	return a
 }
 
@@ -257,22 +259,22 @@ func (x *index) weigh(ts termSet) weighted {
 // digits or more and share none of them ("1,500 soldiers" and "3,000 troops"), the cosine
 // is multiplied by numberConflict: they report different figures, so most likely different
 // events.
-func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
+func (x *index) similarity(a *weighted, m []uint32) (sim float64, shared int) {
+	a.mustBeMarked(x)
 	var dot, mnorm2 float64
 	mNumbers, sharedNumbers := false, false
-	i := 0
+	f := x.weights()
 	for _, c := range m {
-		info := &x.dict[c>>1]
-		w := x.weight(info.df, c&1 == 1)
+		st := &x.stat[c>>2]
+		w := f.weight(st.df, c&1 == 1)
 		mnorm2 += float64(w * w)
-		mNumbers = mNumbers || info.key.number()
-		for i < len(a.known) && x.dict[a.known[i].id].key < info.key {
-			i++
-		}
-		if i < len(a.known) && a.known[i].id == c>>1 {
-			dot += float64(a.known[i].w * w)
-			sharedNumbers = sharedNumbers || info.key.number()
-			if a.known[i].w > 0 && w > 0 {
+		number := c&2 != 0
+		mNumbers = mNumbers || number
+		if st.mark == x.stamp {
+			aw := x.markW[c>>2]
+			dot += float64(aw * w)
+			sharedNumbers = sharedNumbers || number
+			if aw > 0 && w > 0 {
 				shared++
 			}
 		}
@@ -285,6 +287,31 @@ func (x *index) similarity(a weighted, m []uint32) (sim float64, shared int) {
 		sim = float64(sim * x.p.numberConflict)
 	}
 	return sim, shared
+}
+
+// mark makes a the article compared: it stamps a's terms in stat, and puts their weights in
+// markW, which similarity and centroidSimilarity read. Only the article marked last can be
+// compared.
+func (x *index) mark(a *weighted) {
+	x.stamp++
+	if x.stamp == 0 { // wrapped: a mark left from 2³² articles ago must not match
+		for i := range x.stat {
+			x.stat[i].mark = 0
+		}
+		x.stamp = 1
+	}
+	a.stamp = x.stamp
+	for _, k := range a.known {
+		x.stat[k.id].mark, x.markW[k.id] = x.stamp, k.w
+	}
+}
+
+// mustBeMarked panics when a is not the article marked last: comparing it would find the
+// terms of another article.
+func (a *weighted) mustBeMarked(x *index) {
+	if a.stamp != x.stamp {
+		panic("stories: comparing an article that is not marked")
+	}
 }
 
 // hit is the story an article is most similar to: its key, the similarity discounted by
@@ -326,8 +353,9 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 		threshold = x.p.summaryThreshold
 	}
 	h.threshold = threshold
-	for _, k := range x.candidates(a) {
-		e := x.live[k]
+	x.mark(&a)
+	for _, e := range x.candidates(a) {
+		k := e.key
 		if max(at-e.last, e.first-at, 0) > x.p.window {
 			continue
 		}
@@ -336,7 +364,7 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 			if ok && d <= max(h.sim, threshold) {
 				continue
 			}
-			c, shared, agreed := x.centroidSimilarity(a, e.centroid)
+			c, shared, agreed := x.centroidSimilarity(&a, e.centroid)
 			if shared < need && !(x.p.single > 0 && agreed == 1 && c >= x.p.single) {
 				c = 0
 			}
@@ -357,7 +385,7 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 			if ok && d <= max(h.sim, threshold) {
 				continue // a similarity is at most 1: this report cannot win
 			}
-			c, shared := x.similarity(a, m.terms)
+			c, shared := x.similarity(&a, m.terms)
 			if shared < need && c < memberNovelty {
 				c = 0 // a coincidence, unless the article is a copy of the report
 			}
@@ -373,7 +401,7 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 		e := x.live[h.key]
 		h.cosine = -1
 		for i := range e.members {
-			if c, _ := x.similarity(a, e.members[i].terms); c > h.cosine {
+			if c, _ := x.similarity(&a, e.members[i].terms); c > h.cosine {
 				h.cosine, h.member = c, &e.members[i]
 			}
 		}
@@ -384,20 +412,19 @@ func (x *index) best(a weighted, at int64) (h hit, ok bool) {
 // centroidSimilarity is the cosine of the weighted term vectors of an article and a story's
 // centroid, where a centroid term weighs its weight times the number of members with it,
 // and the number of terms with a positive weight they share.
-func (x *index) centroidSimilarity(a weighted, cs []cterm) (sim float64, shared, agreed int) {
+func (x *index) centroidSimilarity(a *weighted, cs []cterm) (sim float64, shared, agreed int) {
+	a.mustBeMarked(x)
 	var dot, cnorm2 float64
-	i := 0
+	f := x.weights()
 	for _, c := range cs {
-		info := &x.dict[c.id]
-		idf := x.idf(int(info.df))
-		w := float64(idf*float64(c.body)) + float64(float64(idf*x.p.titleBoost)*float64(c.title))
+		st := &x.stat[c.id]
+		idf := f.idf(st.df)
+		w := float64(idf*float64(c.body)) + float64(float64(idf*f.titleBoost)*float64(c.title))
 		cnorm2 += float64(w * w)
-		for i < len(a.known) && x.dict[a.known[i].id].key < info.key {
-			i++
-		}
-		if i < len(a.known) && a.known[i].id == c.id {
-			dot += float64(a.known[i].w * w)
-			if a.known[i].w > 0 && w > 0 {
+		if st.mark == x.stamp {
+			aw := x.markW[c.id]
+			dot += float64(aw * w)
+			if aw > 0 && w > 0 {
 				shared++
 				if c.title+c.body >= 2 {
 					agreed++
@@ -422,60 +449,3 @@ func (x *index) decay(gap int64) float64 {
 	}
 	return math.Exp2(-math.Abs(float64(gap)) / float64(x.p.halfLife))
 }
-
-// candidates returns the keys of the stories most worth comparing with an article, sorted:
-// of the stories that share one of the article's keys rarest terms, the maxCandidates that
-// share the most weight of them. Looking up only a few rare terms, each in at most
-// maxPosting stories, keeps the cost of an article independent of how many stories are live.
-func (x *index) candidates(a weighted) []uint64 {
-	var keys []idWeight // w: stories with the term
-	for _, k := range a.known {
-		if n := x.dict[k.id].stories; n > 0 && int(n) <= x.p.maxPosting {
-			keys = append(keys, idWeight{k.id, float64(n)})
-		}
-	}
-	slices.SortFunc(keys, func(p, q idWeight) int {
-		if c := cmp.Compare(p.w, q.w); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.dict[p.id].key, x.dict[q.id].key)
-	})
-	type score struct {
-		key uint64
-		w   float64
-	}
-	var hits []score
-	for _, k := range keys[:min(len(keys), x.p.keys)] {
-		i := slices.IndexFunc(a.known, func(p idWeight) bool { return p.id == k.id })
-		for _, s := range x.dict[k.id].postings {
-			if x.live[s] != nil {
-				hits = append(hits, score{s, a.known[i].w})
-			}
-		}
-	}
-	slices.SortFunc(hits, func(p, q score) int { return cmp.Compare(p.key, q.key) })
-	n := 0
-	for _, h := range hits {
-		if n > 0 && hits[n-1].key == h.key {
-			hits[n-1].w += h.w
-			continue
-		}
-		hits[n] = h
-		n++
-	}
-	hits = hits[:n]
-	if len(hits) > maxCandidates {
-		slices.SortStableFunc(hits, func(p, q score) int { return cmp.Compare(q.w, p.w) })
-		hits = hits[:maxCandidates]
-	}
-	out := make([]uint64, len(hits))
-	for i, h := range hits {
-		out[i] = h.key
-	}
-	slices.Sort(out)
-	return out
-}
-
-// maxCandidates bounds the stories compared in full with an article. Reports of one event
-// share several rare terms, other stories rarely more than one.
-const maxCandidates = 16

@@ -126,14 +126,14 @@ func (p *Projection) restoreTopic(ts topicSnap) (*topicState, error) {
 			Articles: ss.Articles, IDs: ss.IDs, Joins: ss.Joins, Outlets: ss.Outlets,
 		}
 		t.stories[st.Key] = st
+		t.expiry.push(st.Last, st.Key)
 		for i, id := range st.IDs {
 			t.byArticle[id] = articleRef{st.Key, int32(i)}
 		}
 		if len(ss.Members) == 0 {
 			continue
 		}
-		e := &entry{first: ss.First, last: ss.Last}
-		t.index.live[st.Key] = e
+		e := t.index.enter(st.Key, ss.First, ss.Last)
 		for _, ms := range ss.Members {
 			ts, err := decodeTerms(ms.Terms)
 			if err != nil {

@@ -236,6 +236,8 @@ type topicState struct {
 	next      uint64 // key of the next story
 	horizon   int64  // newest event time seen, unix seconds
 	pruned    int64  // horizon at the last pruning
+	// expiry holds the stories by their last article, for pruning.
+	expiry expiry
 	// changed is, for each snapshot part of the topic (its stories by first-seen time, see
 	// partOf), the stream sequence of the last event that changed one of its stories.
 	changed map[int]uint64
@@ -292,6 +294,7 @@ func (t *topicState) add(topic string, a Article, ts termSet, retention int64, s
 		t.next++
 		key = t.next
 		t.stories[key] = &story{ID: storyID(topic, a.ID), Key: key, First: at, Last: at}
+		t.expiry.push(at, key)
 	}
 	if len(ts) > 0 {
 		// An article without a title or summary founds a story no other article can join.
@@ -317,14 +320,22 @@ func (t *topicState) prune(retention int64, seq uint64) {
 			t.changed[partOf(s.First)] = seq // its members are no longer saved
 		}
 	}
-	for k, s := range t.stories {
-		if s.Last < t.horizon-retention {
-			t.changed[partOf(s.First)] = seq
-			for _, id := range s.IDs {
-				delete(t.byArticle, id)
-			}
-			delete(t.stories, k)
+	cutoff := t.horizon - retention
+	for {
+		k, ok := t.expiry.due(cutoff)
+		if !ok {
+			break
 		}
+		s := t.stories[k]
+		if s.Last >= cutoff {
+			t.expiry.push(s.Last, k) // it has had articles since it was pushed
+			continue
+		}
+		t.changed[partOf(s.First)] = seq
+		for _, id := range s.IDs {
+			delete(t.byArticle, id)
+		}
+		delete(t.stories, k)
 	}
 }
 

@@ -76,21 +76,24 @@ func termsOf(title, summary string) termSet { return storyTerms(title, summary, 
 // article that starts with it, since a short prefix (коре*, ship*) stems differently from
 // the words it matched (Кореи, shipping).
 func storyTerms(title, summary string, matched []events.MatchedTerm) termSet {
+	z := tokenizer{buf: make([]byte, 0, max(len(title), len(summary))), ends: make([]int, 0, 64)}
 	var drop termSet
 	var prefixes []string
 	for _, m := range matched {
 		word, isPrefix := strings.CutSuffix(m.Term, "*")
-		toks := topics.Tokenize(joinNumbers(word))
-		for _, tok := range toks {
-			drop = appendTerms(drop, tok, false)
+		toks, ends := z.tokens(word)
+		for j := range ends {
+			drop = appendTerms(drop, token(toks, ends, j), false)
 		}
-		if isPrefix && len(toks) == 1 {
-			prefixes = append(prefixes, toks[0])
+		if isPrefix && len(ends) == 1 {
+			prefixes = append(prefixes, toks)
 		}
 	}
-	var out termSet
+	out := make(termSet, 0, 64)
 	for i, text := range [2]string{title, summary} {
-		for _, tok := range topics.Tokenize(joinNumbers(text)) {
+		toks, ends := z.tokens(text)
+		for j := range ends {
+			tok := token(toks, ends, j)
 			n := len(out)
 			out = appendTerms(out, tok, i == 0)
 			if len(prefixes) > 0 && slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(tok, p) }) {
@@ -119,6 +122,27 @@ func storyTerms(title, summary string, matched []events.MatchedTerm) termSet {
 	return out[:n]
 }
 
+// tokenizer folds texts into one reused buffer: an allocation per text, not per token.
+type tokenizer struct {
+	buf  []byte
+	ends []int
+}
+
+// tokens returns the folded tokens of a text (thousands separators removed) in one string,
+// and the end of each in it.
+func (z *tokenizer) tokens(text string) (string, []int) {
+	z.buf, z.ends = topics.AppendTokens(z.buf[:0], z.ends[:0], joinNumbers(text))
+	return string(z.buf), z.ends
+}
+
+// token returns token j of what tokenizer.tokens returned.
+func token(toks string, ends []int, j int) string {
+	if j == 0 {
+		return toks[:ends[0]]
+	}
+	return toks[ends[j-1]:ends[j]]
+}
+
 // appendTerms appends the terms of one folded token.
 func appendTerms(dst termSet, tok string, title bool) termSet {
 	for start := 0; start < len(tok); {
@@ -145,11 +169,11 @@ func appendTerms(dst termSet, tok string, title bool) termSet {
 			dst = appendBigrams(dst, run, title)
 		default:
 			n := stemLen
-			if unicode.Is(unicode.Hangul, r) {
+			if r >= utf8.RuneSelf && unicode.Is(unicode.Hangul, r) {
 				n = hangulStemLen
 			}
 			if stem, ok := prefix(run, n); ok {
-				if unicode.Is(unicode.Cyrillic, r) && utf8.RuneCountInString(run) <= stemLen+1 {
+				if r >= utf8.RuneSelf && unicode.Is(unicode.Cyrillic, r) && utf8.RuneCountInString(run) <= stemLen+1 {
 					stem = trimEnding(stem) // a short word: its ending is within the prefix
 				}
 				dst = append(dst, makeTerm(hashOf('w', stem)&^uint64(numberBit), title))
@@ -190,6 +214,9 @@ func prefix(s string, n int) (string, bool) {
 }
 
 func unspaced(r rune) bool {
+	if r < utf8.RuneSelf { // the tables are searched, and most letters are ASCII
+		return false
+	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai,
 		unicode.Lao, unicode.Khmer, unicode.Myanmar)
 }
