@@ -24,12 +24,18 @@ func (g *heapGauge) live() int64 {
 	return int64(g.s[0].Value.Uint64())
 }
 
-// shortOfMemory reports whether the live heap is above the pipeline's MaxLiveHeap, counting
-// each time it is. Called by Hold.Admit with the budget's lock held.
-func (p *Poller) shortOfMemory() bool {
-	if p.liveHeap() <= p.maxLiveHeap {
-		return false
+// shortOfMemory returns the check Hold.Admit makes for a poll when MaxLiveHeap is set (nil
+// otherwise): whether the live heap is above it. The check runs with the budget's lock held;
+// waited says whether it ever found the heap above.
+func (p *Poller) shortOfMemory(waited *bool) func() bool {
+	if p.maxLiveHeap <= 0 {
+		return nil
 	}
-	p.pm.heapWaits.Inc()
-	return true
+	return func() bool {
+		if p.liveHeap() <= p.maxLiveHeap {
+			return false
+		}
+		*waited = true
+		return true
+	}
 }
