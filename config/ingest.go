@@ -17,6 +17,9 @@ type Ingest struct {
 	// CommitLinger is how long the first poll of a group commit may wait for others to join
 	// it; default 200ms, at most 5s.
 	CommitLinger time.Duration `yaml:"commit_linger"`
+	// MaxLiveHeap is the Go heap's live bytes above which polls start one at a time; 0: four
+	// fifths of the soft memory limit in force, -1: no such bound.
+	MaxLiveHeap int64 `yaml:"max_live_heap"`
 }
 
 // maxCommitLinger bounds ingest.commit_linger: a poll's articles and outcome wait at most that
@@ -40,6 +43,9 @@ func (v *validator) ingest() {
 		v.errorf("memory_limit", "must not be negative (0 derives it from the pipeline's ceiling), got %d", v.c.MemoryLimit)
 	} else if v.c.MemoryLimit > 0 && v.c.MemoryLimit < 64<<20 {
 		v.errorf("memory_limit", "must be at least 67108864 (64 MiB), got %d", v.c.MemoryLimit)
+	}
+	if in.MaxLiveHeap < -1 {
+		v.errorf("ingest.max_live_heap", "must be -1 (no bound), 0 (the default) or a number of bytes, got %d", in.MaxLiveHeap)
 	}
 	v.nonNegative("ingest.commit_linger", in.CommitLinger)
 	if in.CommitLinger > maxCommitLinger {

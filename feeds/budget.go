@@ -66,14 +66,27 @@ func (b *Budget) Limit() int64 { return b.limit }
 
 // Grow adds n bytes to the hold, waiting while they do not fit and a later stage will free
 // bytes. It fails only when ctx ends.
-func (h *Hold) Grow(ctx context.Context, n int64) error {
+func (h *Hold) Grow(ctx context.Context, n int64) error { return h.grow(ctx, n, nil) }
+
+// Admit is Grow for a poll's first bytes, which also waits while short reports the process
+// short of memory and some poll holds bytes: then polls start one at a time, and the memory
+// the pipeline's work keeps outside the budget (the store's block caches, garbage the
+// collector has not reached) can shrink before more work starts. short is called with the
+// budget's lock held; a poll always starts when none holds bytes, so admission never waits
+// for ever.
+func (h *Hold) Admit(ctx context.Context, n int64, short func() bool) error {
+	return h.grow(ctx, n, short)
+}
+
+func (h *Hold) grow(ctx context.Context, n int64, short func() bool) error {
 	if n <= 0 {
 		return nil
 	}
 	b := h.b
 	b.mu.Lock()
 	for {
-		if b.used+n <= b.limit || b.forcer == h || (b.forcer == nil && !b.laterHeld(h.stage)) {
+		pressed := short != nil && b.used > 0 && short()
+		if !pressed && (b.used+n <= b.limit || b.forcer == h || (b.forcer == nil && !b.laterHeld(h.stage))) {
 			if b.used+n > b.limit {
 				b.forcer = h
 			}

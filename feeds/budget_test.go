@@ -54,3 +54,59 @@ func TestBudgetWaitsForLaterStages(t *testing.T) {
 		}
 	})
 }
+
+// TestAdmitWaitsWhileShortOfMemory: while the process is short of memory, a poll starts only
+// when no other holds bytes, so polls start one at a time and none waits for ever; once
+// memory is back, admission is Grow again.
+func TestAdmitWaitsWhileShortOfMemory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBudget(100)
+		short := true
+		isShort := func() bool { return short }
+		first := b.Hold()
+		if err := first.Admit(t.Context(), 10, isShort); err != nil {
+			t.Fatalf("the first poll, with nothing in flight, was not admitted: %v", err)
+		}
+		second := b.Hold()
+		done := make(chan error)
+		go func() { done <- second.Admit(context.Background(), 10, isShort) }()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("a second poll was admitted (%v) while short of memory and another held bytes", err)
+		default:
+		}
+		if !b.Waiting() {
+			t.Error("Waiting() = false while a poll waits for memory")
+		}
+		first.Advance(stageCommit) // any move re-checks; still short, still one in flight
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("a second poll was admitted while the first was in flight")
+		default:
+		}
+		first.Release()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// Memory is back: polls are admitted beside one another.
+		short = false
+		third := b.Hold()
+		if err := third.Admit(t.Context(), 10, isShort); err != nil {
+			t.Fatal(err)
+		}
+		if b.Used() != 20 {
+			t.Errorf("used %d bytes, want 20 (two polls in flight)", b.Used())
+		}
+		// Short of memory again: a waiting admission fails when its context ends.
+		short = true
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() { done <- b.Hold().Admit(ctx, 10, isShort) }()
+		synctest.Wait()
+		cancel()
+		if err := <-done; err == nil {
+			t.Error("Admit returned nil after its context ended while it waited")
+		}
+	})
+}

@@ -254,7 +254,12 @@ func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 	j := &job{r: r, hold: p.budget.Hold()}
 	j.poll = events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: p.now().UTC(), Instance: p.instance, Slot: slotField(st.slot)}
 	credit := max(st.bodySize, minPrepaid)
-	if err := j.hold.Grow(ctx, credit); err != nil {
+	waited := false
+	err := j.hold.Admit(ctx, credit, p.shortOfMemory(&waited))
+	if waited {
+		p.pm.heapWaits.Inc()
+	}
+	if err != nil {
 		j.hold.Release()
 		j.poll.Result, j.poll.Error = events.ResultNetworkError, "waiting for memory to fetch: "+err.Error()
 		return j

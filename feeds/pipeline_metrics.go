@@ -18,6 +18,7 @@ type pipelineMetrics struct {
 	oversize      *prometheus.CounterVec
 	pollEventErrs prometheus.Counter
 	quietHeld     prometheus.Counter
+	heapWaits     prometheus.Counter
 }
 
 func newPipelineMetrics(reg prometheus.Registerer, p *Poller) *pipelineMetrics {
@@ -67,6 +68,10 @@ func newPipelineMetrics(reg prometheus.Registerer, p *Poller) *pipelineMetrics {
 			Help: "Outcome events of polls that changed nothing (304, unchanged body), held to share an atomic batch with later ones.",
 		}),
 	}
+	pm.heapWaits = f.NewCounter(prometheus.CounterOpts{
+		Name: "newswatch_ingest_memory_waits_total",
+		Help: "Times a poll waited to start because the Go heap's live bytes were above ingest.max_live_heap while other polls were in flight.",
+	})
 	pm.oversize.WithLabelValues("truncated")
 	pm.oversize.WithLabelValues("skipped")
 	return pm
@@ -91,6 +96,10 @@ func (p *Poller) initPipeline(o Options) {
 		p.maxCommit = DefaultMaxCommitPolls
 	}
 	p.budget = NewBudget(limit)
+	p.maxLiveHeap, p.liveHeap = o.MaxLiveHeap, o.LiveHeap
+	if p.liveHeap == nil {
+		p.liveHeap = newHeapGauge().live
+	}
 	p.due = newDueQueue()
 	p.parseCh = make(chan *job, p.workers)
 	p.bodies = make(bodyBuffers, 2*p.workers)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -187,6 +188,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		Workers: cfg.Ingest.Workers, FetchConcurrency: cfg.Ingest.FetchConcurrency,
 		MaxBytesInFlight: cfg.Ingest.MaxBytesInFlight, MaxCommitPolls: cfg.Ingest.MaxCommitPolls,
 		CommitLinger: cfg.Ingest.CommitLinger, Owns: owns, Instance: instance,
+		MaxLiveHeap: maxLiveHeap(cfg, debug.SetMemoryLimit(-1)),
 	}
 	a.websubPollerOptions(cfg, &pollerOptions)
 	a.poller, err = feeds.NewPoller(pollerOptions)

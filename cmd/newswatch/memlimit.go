@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 
@@ -47,4 +48,21 @@ func applyMemoryLimit(cfg *config.Config, log *slog.Logger) int64 {
 	debug.SetMemoryLimit(limit)
 	log.Info("memory limit", "component", "runtime", "bytes", limit)
 	return limit
+}
+
+// maxLiveHeap is the live heap above which the ingest pipeline starts polls one at a time
+// (ingest.max_live_heap), given the soft memory limit in force: by default four fifths of it,
+// so that the collector keeps a fifth of the limit to work in; no bound without a limit.
+// The embedded server keeps the blocks written in its last ten seconds cached whenever a
+// reader follows the stream (the matcher does), so its share of the heap grows with the
+// rate of ingest, outside the pipeline's budget; without the bound a fast cold ingest of
+// 10,000 feeds held more live than the limit and the collector ran without pause.
+func maxLiveHeap(cfg *config.Config, limit int64) int64 {
+	switch {
+	case cfg.Ingest.MaxLiveHeap > 0:
+		return cfg.Ingest.MaxLiveHeap
+	case cfg.Ingest.MaxLiveHeap < 0 || limit <= 0 || limit == math.MaxInt64:
+		return 0
+	}
+	return limit / 5 * 4
 }

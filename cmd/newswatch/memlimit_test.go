@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"testing"
 
@@ -60,5 +62,34 @@ func TestApplyMemoryLimit(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
 		t.Errorf("with GOMEMLIMIT: runtime memory limit = %d, want it left at %d", got, 123<<20)
+	}
+}
+
+func TestMaxLiveHeap(t *testing.T) {
+	tests := []struct {
+		name  string
+		set   int64
+		limit int64
+		want  int64
+	}{
+		{"default: four fifths of the limit", 0, 200 << 20, 160 << 20},
+		{"no limit, no bound", 0, math.MaxInt64, 0},
+		{"set", 150 << 20, 200 << 20, 150 << 20},
+		{"set without a limit", 150 << 20, math.MaxInt64, 150 << 20},
+		{"off", -1, 200 << 20, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse(fmt.Appendf(nil, "data_dir: x\ningest:\n  max_live_heap: %d\n", tt.set), "test.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := maxLiveHeap(cfg, tt.limit); got != tt.want {
+				t.Errorf("maxLiveHeap = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	if _, err := config.Parse([]byte("data_dir: x\ningest:\n  max_live_heap: -2\n"), "test.yaml"); err == nil {
+		t.Error("max_live_heap: -2 was accepted")
 	}
 }
