@@ -11,8 +11,10 @@ import (
 )
 
 // Follow delivers the events of stream on subjects after sequence after, as they arrive, to fn
-// with the number still pending behind each; when wake returns a non-zero time and it passes
-// with no event, tick is called. It returns when ctx ends (nil) or the consumer fails.
+// with the number still pending behind each; tick is called when wake's time (when not zero)
+// passes with no event, and at least every five seconds while none comes (at instants shared
+// by every reader of the process, so a quiet daemon wakes once for all of them). It returns
+// when ctx ends (nil) or the consumer fails.
 func (c *Conn) Follow(ctx context.Context, stream string, subjects []string, after uint64,
 	fn func(data []byte, seq, pending uint64), tick func(), wake func() time.Time) error {
 	t, err := c.openTail(ctx, stream, subjects, after)
@@ -21,7 +23,7 @@ func (c *Conn) Follow(ctx context.Context, stream string, subjects []string, aft
 	}
 	defer t.stop()
 	for {
-		wait := 5 * time.Second
+		var wait time.Duration // until the tail's next look
 		if at := wake(); !at.IsZero() {
 			wait = max(time.Until(at), time.Millisecond)
 		}
