@@ -348,7 +348,7 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if wctx.Err() != nil {
+		if err != nil && wctx.Err() != nil {
 			continue // woken for a rebuilt version
 		}
 		if errors.Is(err, context.DeadlineExceeded) {

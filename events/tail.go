@@ -85,16 +85,18 @@ func (t *tail) next(ctx context.Context, wait time.Duration) (jetstream.Msg, *je
 	nctx, cancel := context.WithTimeout(ctx, round)
 	msg, err := t.it.Next(jetstream.NextContext(nctx))
 	cancel()
-	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
-	}
 	if err == nil {
+		// Even when ctx has just ended: a caller that goes on with this tail (a projector woken
+		// for a rebuilt version) must not lose the event.
 		meta, err := msg.Metadata()
 		if err != nil {
 			return nil, nil, err
 		}
 		t.last, t.pending, t.quiet, t.checked, t.seen = meta.Sequence.Stream, meta.NumPending, 0, 0, 0
 		return msg, meta, nil
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
 	}
 	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 		return nil, nil, err
