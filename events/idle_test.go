@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,4 +38,27 @@ func TestQuietProjectorAdoptsARebuildAtOnce(t *testing.T) {
 	// And it still applies new events at once.
 	last = publishPolls(t, c, 1)
 	waitFor(t, "event applied after the adoption", func() bool { return p.Applied() == last })
+}
+
+// Follow ticks at the shared look instants while wake says zero, and only at wake's time
+// otherwise: a spike runner that checks once a minute is not woken every five seconds.
+func TestFollowTicksOnlyWhenDue(t *testing.T) {
+	defer events.SetStallAfter(50 * time.Millisecond)()
+	c := connect(t, t.TempDir())
+	defer c.Close()
+	publishPolls(t, c, 1)
+	var idle, far atomic.Int64
+	follow := func(tick func(), wake func() time.Time) {
+		go func() {
+			_ = c.Follow(t.Context(), events.PollStream, []string{bulkySubject}, 0,
+				func([]byte, uint64, uint64) {}, tick, wake)
+		}()
+	}
+	follow(func() { idle.Add(1) }, func() time.Time { return time.Time{} })
+	later := time.Now().Add(time.Hour)
+	follow(func() { far.Add(1) }, func() time.Time { return later })
+	waitFor(t, "ten ticks of the follower without a wake time", func() bool { return idle.Load() >= 10 })
+	if n := far.Load(); n != 0 {
+		t.Errorf("the follower due in an hour ticked %d times", n)
+	}
 }
