@@ -11,8 +11,10 @@ import (
 )
 
 // Follow delivers the events of stream on subjects after sequence after, as they arrive, to fn
-// with the number still pending behind each; when wake returns a non-zero time and it passes
-// with no event, tick is called. It returns when ctx ends (nil) or the consumer fails.
+// with the number still pending behind each; tick is called when wake's time passes with no
+// event, or, while wake says zero, every five seconds with no event (at the instants the
+// process's readers share, so a quiet daemon wakes once for all of them). It returns when ctx
+// ends (nil) or the consumer fails.
 func (c *Conn) Follow(ctx context.Context, stream string, subjects []string, after uint64,
 	fn func(data []byte, seq, pending uint64), tick func(), wake func() time.Time) error {
 	t, err := c.openTail(ctx, stream, subjects, after)
@@ -21,8 +23,9 @@ func (c *Conn) Follow(ctx context.Context, stream string, subjects []string, aft
 	}
 	defer t.stop()
 	for {
-		wait := 5 * time.Second
-		if at := wake(); !at.IsZero() {
+		at := wake()
+		var wait time.Duration // until the tail's next look
+		if !at.IsZero() {
 			wait = max(time.Until(at), time.Millisecond)
 		}
 		msg, meta, err := t.next(ctx, wait)
@@ -30,7 +33,10 @@ func (c *Conn) Follow(ctx context.Context, stream string, subjects []string, aft
 			return nil
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			tick()
+			// The tail also returns at its looks: tick only once wake's time has come.
+			if at.IsZero() || !time.Now().Before(at) {
+				tick()
+			}
 			continue
 		}
 		if err != nil {

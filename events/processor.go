@@ -192,7 +192,8 @@ func (p *Processor) follow(ctx context.Context, kv jetstream.KeyValue) error {
 	var last uint64
 	lastCheckpoint := time.Now()
 	for {
-		msg, meta, err := t.next(ctx, time.Second)
+		// No timeout of its own: a quiet processor wakes only at the tail's shared look instants.
+		msg, meta, err := t.next(ctx, 0)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			continue
 		}

@@ -53,15 +53,19 @@ type Projector struct {
 	subjects []string
 	log      *slog.Logger
 
-	applied  atomic.Uint64 // last applied stream sequence; set with setApplied
-	waitMu   sync.Mutex
-	waiters  chan struct{} // closed when applied moves, for WaitApplied; nil when nobody waits
-	saved    atomic.Uint64 // sequence of the last saved snapshot
-	version  string        // version of the state (only the Run goroutine touches it)
-	shown    atomic.Value  // version, for readers on other goroutines
-	adopt    chan snapshot // rebuilt versions to switch to
-	pending  atomic.Uint64 // events in the stream not yet applied, as of the last delivery
-	caughtUp atomic.Bool
+	applied atomic.Uint64 // last applied stream sequence; set with setApplied
+	waitMu  sync.Mutex
+	waiters chan struct{} // closed when applied moves, for WaitApplied; nil when nobody waits
+	saved   atomic.Uint64 // sequence of the last saved snapshot
+	version string        // version of the state (only the Run goroutine touches it)
+	shown   atomic.Value  // version, for readers on other goroutines
+	adopt   chan snapshot // rebuilt versions to switch to
+	// interrupt ends the follow loop's current wait, so a rebuilt version queued on adopt is
+	// taken at once although the loop waits for events without a timeout.
+	interruptMu sync.Mutex
+	interrupt   context.CancelFunc
+	pending     atomic.Uint64 // events in the stream not yet applied, as of the last delivery
+	caughtUp    atomic.Bool
 
 	// snapshotEvery and snapshotInterval bound the work redone after a crash while catching up.
 	snapshotEvery    int
@@ -287,6 +291,7 @@ func (p *Projector) watchNext(ctx context.Context, kv jetstream.KeyValue) {
 			}
 			select {
 			case p.adopt <- *snap:
+				p.wake()
 			case <-ctx.Done():
 				return
 			}
@@ -316,9 +321,11 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 	defer t.stop()
 	p.pending.Store(t.pending)
 	p.caughtUp.Store(t.pending == 0)
-	lastSave := time.Now()
+	wctx := p.waitContext(ctx)
+	defer p.wake()
+	lastSave, lastApplied := time.Now(), time.Time{}
+	dirty := false // events applied since the last quiet second
 	for {
-		// Wake up after a quiet second to save what a burst of live events left unsaved.
 		select {
 		case next := <-p.adopt:
 			if next.Version != p.version {
@@ -327,13 +334,31 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 			}
 		default:
 		}
-		msg, meta, err := t.next(ctx, time.Second)
+		if wctx.Err() != nil {
+			wctx = p.waitContext(ctx)
+		}
+		// After a burst of live events, wake up once it has been quiet for a second to save
+		// what it left unsaved; otherwise wait for the next event (the tail still wakes at
+		// its shared look instants).
+		var wait time.Duration
+		if dirty {
+			wait = max(time.Second-time.Since(lastApplied), time.Millisecond)
+		}
+		msg, meta, err := t.next(wctx, wait)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if err != nil && wctx.Err() != nil {
+			continue // woken for a rebuilt version
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			p.save(ctx, kv)
-			lastSave = time.Now()
+			if dirty && time.Since(lastApplied) >= time.Second {
+				p.save(ctx, kv)
+				lastSave = time.Now()
+				// A failed save is tried again a second later; one this instance may not make
+				// (SaveOnlyIf) waits for the next event.
+				dirty = p.saved.Load() != p.applied.Load() && (p.saveIf == nil || p.saveIf())
+			}
 			continue
 		}
 		if err != nil {
@@ -341,6 +366,7 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 			return err
 		}
 		p.apply(msg.Data(), meta.Sequence.Stream)
+		lastApplied, dirty = time.Now(), true
 		p.pending.Store(meta.NumPending)
 		if meta.NumPending == 0 {
 			p.caughtUp.Store(true)
@@ -354,6 +380,28 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 			lastSave = time.Now()
 		}
 	}
+}
+
+// waitContext returns a context for the follow loop's waits that wake ends, cancelling the
+// one it replaces.
+func (p *Projector) waitContext(ctx context.Context) context.Context {
+	wctx, cancel := context.WithCancel(ctx)
+	p.interruptMu.Lock()
+	if p.interrupt != nil {
+		p.interrupt()
+	}
+	p.interrupt = cancel
+	p.interruptMu.Unlock()
+	return wctx
+}
+
+// wake ends the follow loop's current wait.
+func (p *Projector) wake() {
+	p.interruptMu.Lock()
+	if p.interrupt != nil {
+		p.interrupt()
+	}
+	p.interruptMu.Unlock()
 }
 
 func (p *Projector) apply(data []byte, seq uint64) {

@@ -63,18 +63,31 @@ func (c *Conn) openTail(ctx context.Context, stream string, subjects []string, a
 
 func (t *tail) stop() { t.it.Stop() }
 
-// next returns the next event, waiting at most wait. A wait with no event returns
-// context.DeadlineExceeded, or an error wrapping errStalled when the consumer has been quiet
-// for stallAfter while the stream holds events it did not deliver.
+// untilLook is how long until the next look for stalls. Looks fall on multiples of
+// stallAfter on the wall clock, the same instants for every tail, so the quiet consumers of a
+// daemon wake together once per stallAfter: each wake of an idle process costs the Go scheduler
+// and the kernel about as much as a poll's own work (docs/benchmarks.md, "The idle floor").
+func untilLook(now time.Time) time.Duration {
+	period := int64(stallAfter)
+	return time.Duration(period - now.UnixNano()%period)
+}
+
+// next returns the next event, waiting at most wait, and never past the next look for stalls
+// (wait ≤ 0: until that look). A wait with no event returns context.DeadlineExceeded, or an
+// error wrapping errStalled when the look finds that the consumer has been quiet while the
+// stream holds events it did not deliver.
 func (t *tail) next(ctx context.Context, wait time.Duration) (jetstream.Msg, *jetstream.MsgMetadata, error) {
 	start := time.Now()
-	nctx, cancel := context.WithTimeout(ctx, wait)
+	round, look := untilLook(start), true
+	if wait > 0 && wait < round {
+		round, look = wait, false
+	}
+	nctx, cancel := context.WithTimeout(ctx, round)
 	msg, err := t.it.Next(jetstream.NextContext(nctx))
 	cancel()
-	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
-	}
 	if err == nil {
+		// Even when ctx has just ended: a caller that goes on with this tail (a projector woken
+		// for a rebuilt version) must not lose the event.
 		meta, err := msg.Metadata()
 		if err != nil {
 			return nil, nil, err
@@ -82,22 +95,29 @@ func (t *tail) next(ctx context.Context, wait time.Duration) (jetstream.Msg, *je
 		t.last, t.pending, t.quiet, t.checked, t.seen = meta.Sequence.Stream, meta.NumPending, 0, 0, 0
 		return msg, meta, nil
 	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
 	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 		return nil, nil, err
 	}
 	t.quiet += time.Since(start)
-	if err := t.stalled(ctx); err != nil {
-		t.conn.stalls.Add(1)
-		return nil, nil, err
+	if look {
+		if err := t.stalled(ctx); err != nil {
+			t.conn.stalls.Add(1)
+			return nil, nil, err
+		}
 	}
 	return nil, nil, context.DeadlineExceeded
 }
 
-// stalled looks, at most once per stallAfter of quiet, for events the consumer should have
-// delivered: the server said some were pending, or an event newer than the last delivered one
-// was already in the stream at the previous look.
+// stalled looks for events the consumer should have delivered: the server said some were
+// pending, or an event newer than the last delivered one was already in the stream at the
+// previous look. It is called at each shared look instant; it looks once the consumer has
+// been quiet for stallAfter (so 5–10 s after the last delivery), then at every instant after.
 func (t *tail) stalled(ctx context.Context) error {
-	if t.quiet-t.checked < stallAfter {
+	// Half a period: two instants are a period apart, give or take the timers' lateness.
+	if t.quiet < stallAfter || t.quiet-t.checked < stallAfter/2 {
 		return nil
 	}
 	t.checked = t.quiet

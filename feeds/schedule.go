@@ -160,7 +160,15 @@ func NewPoller(o Options) (*Poller, error) {
 	return p, nil
 }
 
-// jitterFor gives each feed a stable offset in [0, min(maxJitter, interval/10)).
+// jitterStep is the grain of the feeds' offsets. The feeds whose offsets fall in one step are
+// queued at one instant, so the thousand feeds of a 30 s schedule wake the process 30 times a
+// cycle instead of a thousand: each wake of an otherwise idle process costs the Go scheduler
+// and the kernel about a tenth of a millisecond of CPU on a small VM, as much as a 304 itself
+// (docs/benchmarks.md, "The idle floor").
+const jitterStep = 100 * time.Millisecond
+
+// jitterFor gives each feed a stable offset in [0, min(maxJitter, interval/10)), a multiple of
+// jitterStep.
 func jitterFor(id string, s cron.Schedule, maxJitter time.Duration, now time.Time) time.Duration {
 	next := s.Next(now)
 	interval := s.Next(next).Sub(next)
@@ -170,7 +178,8 @@ func jitterFor(id string, s cron.Schedule, maxJitter time.Duration, now time.Tim
 	}
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	return time.Duration(h.Sum64() % uint64(limit))
+	j := time.Duration(h.Sum64() % uint64(limit))
+	return j - j%jitterStep
 }
 
 // Restore loads every feed's last poll outcome so validators and backoff survive restarts.

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,6 +40,24 @@ func TestJitterIsStableBoundedAndSpread(t *testing.T) {
 	}
 	if len(seen) < 6 {
 		t.Errorf("feeds sharing a schedule barely spread: %v", seen)
+	}
+	// A thousand feeds of a 30 s schedule still spread over its first tenth, on few instants.
+	every30s, _ := cron.ParseStandard("@every 30s")
+	instants := map[time.Duration]int{}
+	for i := range 1000 {
+		j := jitterFor(fmt.Sprintf("bench-%05d", i), every30s, 30*time.Second, now)
+		if j%jitterStep != 0 || j < 0 || j >= 3*time.Second {
+			t.Fatalf("jitter %v: want a multiple of %v in [0, 3s)", j, jitterStep)
+		}
+		instants[j]++
+	}
+	if len(instants) != 30 {
+		t.Errorf("1,000 feeds on %d instants, want all 30 steps of the first 3 s used", len(instants))
+	}
+	for j, n := range instants {
+		if n > 70 {
+			t.Errorf("%d of 1,000 feeds at %v: not spread", n, j)
+		}
 	}
 	fast, _ := cron.ParseStandard("@every 10s")
 	if j := jitterFor("a", fast, 30*time.Second, now); j >= time.Second {
