@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/newswatch/newswatch/api"
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/events"
+	"github.com/newswatch/newswatch/projections/stories"
 	"github.com/newswatch/newswatch/projections/summaries"
 )
 
@@ -40,6 +42,48 @@ func (r *running) projector(t *testing.T, name string) *events.Projector {
 	}
 	t.Fatalf("no projector %s", name)
 	return nil
+}
+
+// waitApplied waits until the named projections have applied every event the stream holds
+// now. A view that joins projections of one stream (a topic summary shows the summaries' counts
+// and the stories' stories) is whole only once each has folded the same events: waiting for one
+// of them (waitCount) says nothing of the others.
+func (r *running) waitApplied(t *testing.T, stream string, names ...string) {
+	t.Helper()
+	st, err := r.app.conn.StreamInfo(t.Context(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if p := r.projector(t, name); !p.WaitApplied(st.LastSeq, 15*time.Second) {
+			t.Fatalf("projection %s applied %s up to %d, want %d", name, stream, p.Applied(), st.LastSeq)
+		}
+	}
+}
+
+// waitMatchesFolded waits until the summaries and the stories have folded every stored match.
+func (r *running) waitMatchesFolded(t *testing.T) {
+	t.Helper()
+	r.waitApplied(t, events.MatchStream, summaries.Name, stories.Name)
+}
+
+// waitAlertsDecided waits until the alert engine has decided on every stored match of topic
+// (alerted or suppressed, none waiting or unseen) and the receiver has every stored alert: the
+// alerts a test counts before an action are then all those the matches so far will ever give.
+func (r *running) waitAlertsDecided(t *testing.T, hook *hookReceiver, topic string) {
+	t.Helper()
+	x := matchExplainer{r.app}
+	waitFor(t, "a decision on every "+topic+" match", func() bool {
+		for _, m := range r.matchEvents(t) {
+			if m.Topic != topic {
+				continue
+			}
+			if st, _ := x.Explain(topic, m.ArticleID); st.Status != api.MatchAlerted && st.Status != api.MatchSuppressed {
+				return false
+			}
+		}
+		return len(hook.alerts()) >= len(r.storedAlerts(t))
+	})
 }
 
 func (r *running) summary(t *testing.T, id string) summaries.Summary {
@@ -78,6 +122,10 @@ func TestReplayRebuildsBackfillsAndBacktests(t *testing.T) {
 	r.waitCount(t, "dprk-russia", 3)
 	r.waitCount(t, "storms", 2)
 	hook.waitFor(t, 1)
+	// The summary joins two projections of the matches, and waitCount waited for one; the
+	// alert counts of step 3 need every alert the live matches will give.
+	r.waitMatchesFolded(t)
+	r.waitAlertsDecided(t, hook, "dprk-russia")
 	before := r.summary(t, "dprk-russia")
 
 	// 1. Rebuilding topic summaries while the daemon runs: it switches to the rebuilt version,
@@ -113,7 +161,9 @@ func TestReplayRebuildsBackfillsAndBacktests(t *testing.T) {
 	if code, _, stderr = run(t, "replay", "--config", path2, "--projection", "matches", "--topic", "drills"); code != exitOK || !strings.Contains(stderr, "applied 0") {
 		t.Errorf("second backfill: %d %s", code, stderr)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The engine has seen the backfilled matches once it has decided on each (suppressed, or
+	// alerted: the bug this looks for).
+	r.waitAlertsDecided(t, hook, "drills")
 	for _, a := range r.storedAlerts(t) {
 		if a.Topic == "drills" {
 			t.Errorf("backfill fired an alert: %+v", a)
