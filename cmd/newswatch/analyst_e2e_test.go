@@ -257,7 +257,8 @@ func TestStoryAcrossOutletsEndToEnd(t *testing.T) {
 	r.waitPolled(t, 1, "wire", "paper", "blog", "herald", "post")
 	r.waitCount(t, "dprk-russia", 5)
 	hook.waitFor(t, 1)
-	time.Sleep(time.Second) // every match has reached the engine by now
+	r.waitMatchesFolded(t)
+	r.waitAlertsDecided(t, hook, "dprk-russia")
 	// Each story is alerted once: its first report, the articles that arrived with it folded in.
 	entries := map[string][]notify.Article{}
 	for _, a := range hook.alerts() {
@@ -285,7 +286,8 @@ func TestStoryAcrossOutletsEndToEnd(t *testing.T) {
 		"Seoul's intelligence agency says around 3,000 troops sent by Pyongyang have reached the front line in the Kursk region, citing satellite imagery.", now.Add(-30 * time.Minute)}))
 	pollNow(t, r, "post", "ok")
 	r.waitCount(t, "dprk-russia", 6)
-	time.Sleep(time.Second)
+	r.waitMatchesFolded(t)
+	r.waitAlertsDecided(t, hook, "dprk-russia")
 	if got := hook.alerts(); len(got) != before {
 		t.Errorf("a later rewrite fired %+v", got[before:])
 	}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/newswatch/newswatch/alerts/notify"
 )
@@ -30,6 +29,7 @@ func TestDemoAsReadmeSays(t *testing.T) {
 		t.Errorf("%v duplicates, want 1", n)
 	}
 	r.waitCount(t, "dprk-russia", 3)
+	r.waitMatchesFolded(t) // the summary's stories come from the stories projection
 	sum := r.topic(t, "dprk-russia")
 	outlets := map[int]int{}
 	for _, st := range sum.Stories {
@@ -38,26 +38,14 @@ func TestDemoAsReadmeSays(t *testing.T) {
 	if len(sum.Stories) != 2 || outlets[2] != 1 {
 		t.Fatalf("stories %+v", sum.Stories)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	var alerted map[string]int
-	for settled := false; ; {
-		alerted = map[string]int{}
-		for _, a := range r.storedAlerts(t) {
-			for _, art := range a.Articles {
-				if a.Kind == notify.KindMatch {
-					alerted[art.Story]++
-				}
+	r.waitAlertsDecided(t, nil, "dprk-russia")
+	alerted := map[string]int{}
+	for _, a := range r.storedAlerts(t) {
+		for _, art := range a.Articles {
+			if a.Kind == notify.KindMatch {
+				alerted[art.Story]++
 			}
 		}
-		if settled || time.Now().After(deadline) {
-			break
-		}
-		if len(alerted) >= 2 {
-			settled = true // look once more after every poll's matches had time to arrive
-			time.Sleep(500 * time.Millisecond)
-			continue
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	if len(alerted) != 2 || alerted[sum.Stories[0].ID] != 1 || alerted[sum.Stories[1].ID] != 1 {
 		t.Errorf("alerted stories %v, want each of %+v once", alerted, sum.Stories)
