@@ -2,16 +2,17 @@
 // parsing them, so that a poll can tell the items it saw last time from the new ones and parse
 // only those. It is pure: bytes in, values out.
 //
-// The scan knows just enough XML to be safe: it skips comments, CDATA sections and processing
-// instructions, matches <item>/<entry> (with or without a namespace prefix) and their end
+// The scan (package xmlscan) knows just enough XML to be safe: it skips comments, CDATA sections
+// and processing instructions, matches <item>/<entry> (with or without a namespace prefix) and their end
 // tags, and gives up (ok false) on anything it cannot place, such as nested items, an item that
 // never ends or a document that is not ASCII-compatible (UTF-16, UTF-32). A caller that gets
 // ok false parses the whole document as before.
 package itemscan
 
 import (
-	"bytes"
 	"hash/maphash"
+
+	"github.com/newswatch/newswatch/feeds/xmlscan"
 )
 
 // Span is one item element: doc[Start:End] runs from its start tag through its end tag.
@@ -24,103 +25,34 @@ func Items(doc []byte) (spans []Span, ok bool) {
 		return nil, false // UTF-16/32: tags are not plain ASCII bytes
 	}
 	open := -1
-	for i := 0; i < len(doc); {
-		j := bytes.IndexByte(doc[i:], '<')
-		if j < 0 {
+	for i := 0; ; {
+		t, more := xmlscan.Next(doc, i)
+		if !more {
 			break
 		}
-		i += j
-		rest := doc[i:]
-		switch {
-		case bytes.HasPrefix(rest, cdataStart):
-			i = skipPast(doc, i, cdataEnd)
-		case bytes.HasPrefix(rest, commentStart):
-			i = skipPast(doc, i, commentEnd)
-		case bytes.HasPrefix(rest, piStart), bytes.HasPrefix(rest, declStart):
-			i = skipPast(doc, i, tagEnd)
-		default:
-			closing, name, end := readTag(doc, i)
-			if end < 0 {
-				return nil, false
-			}
-			if isItem(name) {
-				switch {
-				case closing && open < 0, !closing && open >= 0:
-					return nil, false
-				case closing:
-					spans = append(spans, Span{open, end})
-					open = -1
-				case doc[end-2] == '/': // <item/>
-					spans = append(spans, Span{i, end})
-				default:
-					open = i
-				}
-			}
-			i = end
-		}
-		if i < 0 {
+		if t.Unterminated {
 			return nil, false
+		}
+		i = t.End
+		if t.Kind != xmlscan.StartTag && t.Kind != xmlscan.EndTag || !isItem(t.Name) {
+			continue
+		}
+		switch closing := t.Kind == xmlscan.EndTag; {
+		case closing && open < 0, !closing && open >= 0:
+			return nil, false
+		case closing:
+			spans = append(spans, Span{open, t.End})
+			open = -1
+		case t.Empty: // <item/>
+			spans = append(spans, Span{t.Start, t.End})
+		default:
+			open = t.Start
 		}
 	}
 	if open >= 0 || len(spans) == 0 {
 		return nil, false
 	}
 	return spans, true
-}
-
-var (
-	cdataStart   = []byte("<![CDATA[")
-	cdataEnd     = []byte("]]>")
-	commentStart = []byte("<!--")
-	commentEnd   = []byte("-->")
-	piStart      = []byte("<?")
-	declStart    = []byte("<!")
-	tagEnd       = []byte(">")
-)
-
-// skipPast returns the index after the first sep at or after i, or -1 when there is none.
-func skipPast(doc []byte, i int, sep []byte) int {
-	j := bytes.Index(doc[i:], sep)
-	if j < 0 {
-		return -1
-	}
-	return i + j + len(sep)
-}
-
-// readTag reads the tag starting at doc[i] == '<': whether it is an end tag, its local name,
-// and the index after its '>' (-1 when it never ends). Attribute values may hold '>'.
-func readTag(doc []byte, i int) (closing bool, name []byte, end int) {
-	k := i + 1
-	if k < len(doc) && doc[k] == '/' {
-		closing = true
-		k++
-	}
-	start := k
-	for k < len(doc) && !isNameEnd(doc[k]) {
-		k++
-	}
-	name = doc[start:k]
-	if c := bytes.LastIndexByte(name, ':'); c >= 0 {
-		name = name[c+1:]
-	}
-	var quote byte
-	for ; k < len(doc); k++ {
-		switch c := doc[k]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '>':
-			return closing, name, k + 1
-		}
-	}
-	return closing, name, -1
-}
-
-func isNameEnd(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '>' || c == '/'
 }
 
 func isItem(name []byte) bool {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/newswatch/newswatch/feeds/xmlscan"
 )
 
 // Lifting CDATA. Most of a news feed's bytes are its items' bodies, and most feeds send them
@@ -74,45 +76,34 @@ func liftCDATA(doc []byte, minSize int) (l lifted, ok bool) {
 // because of the document's shape.
 func liftSpans(doc []byte, minSize int) ([][2]int, bool) {
 	var spans [][2]int
-	parent := "" // local name of the element last opened
-	for i := 0; i < len(doc); {
-		j := bytes.IndexByte(doc[i:], '<')
-		if j < 0 {
+	var parent []byte // local name of the element last opened
+	for i := 0; ; {
+		t, more := xmlscan.Next(doc, i)
+		if !more {
 			break
 		}
-		i += j
-		rest := doc[i:]
-		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			i = skipPast(doc, i+4, "-->")
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			start := i + len("<![CDATA[")
-			k := bytes.Index(doc[start:], []byte("]]>"))
-			if k < 0 {
-				return nil, false // unterminated: leave the fault to the parser
+		i = t.End
+		switch t.Kind {
+		case xmlscan.CDATA:
+			if t.Unterminated {
+				return nil, false // leave the fault to the parser
 			}
-			i = start + k + len("]]>")
-			if from, to := liftSpan(parent, doc[start:start+k], minSize); from < to {
+			text := t.Text(doc)
+			if from, to := liftSpan(parent, text, minSize); from < to {
+				start := t.Start + len("<![CDATA[")
 				spans = append(spans, [2]int{start + from, start + to})
 			}
-		case bytes.HasPrefix(rest, []byte("<?")):
-			i = skipPast(doc, i+2, "?>")
-		case bytes.HasPrefix(rest, []byte("<!")):
-			end := skipPast(doc, i+2, ">")
-			if bytes.IndexByte(doc[i:end], '[') >= 0 {
+		case xmlscan.Decl:
+			if bytes.IndexByte(doc[t.Start:t.End], '[') >= 0 {
 				return nil, false // an internal subset may declare anything
 			}
-			i = end
-		case bytes.HasPrefix(rest, []byte("</")):
-			parent = ""
-			i = skipPast(doc, i+2, ">")
-		default:
-			end := tagEnd(doc, i+1)
-			parent = tagLocalName(doc[i+1 : end])
-			if end < len(doc) && doc[end-1] == '/' {
-				parent = "" // empty element
+		case xmlscan.EndTag:
+			parent = nil
+		case xmlscan.StartTag:
+			parent = t.Name
+			if t.Empty {
+				parent = nil
 			}
-			i = end + 1
 		}
 	}
 	return spans, true
@@ -124,7 +115,7 @@ func liftSpans(doc []byte, minSize int) ([][2]int, bool) {
 // that took it). The span is empty when nothing is lifted: the element is not one of
 // liftElements, the span is shorter than minSize, or it holds a carriage return (an XML
 // parser makes "\r\n" a "\n" in some of gofeed's paths and not in others).
-func liftSpan(parent string, text []byte, minSize int) (from, to int) {
+func liftSpan(parent, text []byte, minSize int) (from, to int) {
 	if len(text) < minSize || !isLiftElement(parent) {
 		return 0, 0
 	}
@@ -136,46 +127,13 @@ func liftSpan(parent string, text []byte, minSize int) (from, to int) {
 	return from, from + len(inner)
 }
 
-func isLiftElement(local string) bool {
+func isLiftElement(local []byte) bool {
 	for _, n := range liftElements {
-		if strings.EqualFold(local, n) {
+		if bytes.EqualFold(local, []byte(n)) {
 			return true
 		}
 	}
 	return false
-}
-
-// tagEnd returns the index of the '>' that ends the tag whose name starts at from, skipping
-// quoted attribute values (which may hold '>'), or len(doc).
-func tagEnd(doc []byte, from int) int {
-	var quote byte
-	for i := from; i < len(doc); i++ {
-		c := doc[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '>':
-			return i
-		}
-	}
-	return len(doc)
-}
-
-// tagLocalName returns the local name of a start tag's element from the bytes after '<'.
-func tagLocalName(tag []byte) string {
-	end := bytes.IndexFunc(tag, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '/' || r == '>' })
-	if end < 0 {
-		end = len(tag)
-	}
-	name := tag[:end]
-	if k := bytes.LastIndexByte(name, ':'); k >= 0 {
-		name = name[k+1:]
-	}
-	return string(name)
 }
 
 // restore returns s with every placeholder replaced by its section's bytes, and false when s

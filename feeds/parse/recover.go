@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"strings"
+
+	"github.com/newswatch/newswatch/feeds/xmlscan"
 )
 
 // cutXML returns the longest prefix of an XML document that ends where no item or entry is
@@ -254,59 +256,28 @@ func forbiddenXMLByte(b []byte, i int, c byte) bool {
 // skipped; it does not check well-formedness (cutXML, which acts on its answer, does).
 func xmlShape(doc []byte, maxDepth int) (tooDeep bool, items int) {
 	depth := 0
-	for i := 0; i < len(doc); {
-		j := bytes.IndexByte(doc[i:], '<')
-		if j < 0 {
+	for i := 0; ; {
+		t, more := xmlscan.Next(doc, i)
+		if !more {
 			break
 		}
-		i += j
-		rest := doc[i:]
+		i = t.End
 		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			i = skipPast(doc, i+4, "-->")
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			i = skipPast(doc, i+9, "]]>")
-		case bytes.HasPrefix(rest, []byte("<?")):
-			i = skipPast(doc, i+2, "?>")
-		case bytes.HasPrefix(rest, []byte("<!")):
-			i = skipPast(doc, i+2, ">")
-		case bytes.HasPrefix(rest, []byte("</")):
-			end := skipPast(doc, i+2, ">")
-			if isItemTag(doc[i+2 : max(i+2, end-1)]) {
+		case t.Kind == xmlscan.EndTag:
+			if isItemTag(t.Name) {
 				items++
 			}
 			depth--
-			i = end
-		default:
-			end := skipPast(doc, i+1, ">")
-			if end < 2 || doc[end-2] != '/' {
-				if depth++; depth > maxDepth {
-					return true, items
-				}
+		case t.Kind == xmlscan.StartTag && !t.Empty:
+			if depth++; depth > maxDepth {
+				return true, items
 			}
-			i = end
 		}
 	}
 	return false, items
 }
 
-// isItemTag reports whether the name in an end tag ("item", " atom:entry ") is an item's.
+// isItemTag reports whether a tag's local name is an item's.
 func isItemTag(name []byte) bool {
-	name = bytes.TrimSpace(name)
-	if i := bytes.LastIndexByte(name, ':'); i >= 0 {
-		name = name[i+1:]
-	}
 	return bytes.EqualFold(name, []byte("item")) || bytes.EqualFold(name, []byte("entry"))
-}
-
-// skipPast returns the index just past the first occurrence of marker in doc at or after
-// from, or len(doc).
-func skipPast(doc []byte, from int, marker string) int {
-	if from > len(doc) {
-		return len(doc)
-	}
-	if k := bytes.Index(doc[from:], []byte(marker)); k >= 0 {
-		return from + k + len(marker)
-	}
-	return len(doc)
 }
