@@ -136,6 +136,27 @@ func isLiftElement(local []byte) bool {
 	return false
 }
 
+// nextPlaceholder finds the first placeholder in s: s[i:end] is placeholderOpen, a number and
+// placeholderClose, and n is the section the number names. ok is false when there is no
+// placeholder opening in s; n is -1 when the one found is broken (no close, not a number of
+// one of l's sections).
+func (l lifted) nextPlaceholder(s string) (i, end, n int, ok bool) {
+	i = strings.Index(s, placeholderOpen)
+	if i < 0 {
+		return 0, 0, 0, false
+	}
+	rest := s[i+len(placeholderOpen):]
+	j := strings.Index(rest, placeholderClose)
+	if j < 0 {
+		return i, len(s), -1, true
+	}
+	end = i + len(placeholderOpen) + j + len(placeholderClose)
+	if k, err := strconv.Atoi(rest[:j]); err == nil && k >= 0 && k < len(l.sections) {
+		return i, end, k, true
+	}
+	return i, end, -1, true
+}
+
 // restore returns s with every placeholder replaced by its section's bytes, and false when s
 // holds a placeholder character that is no whole placeholder of this document.
 func (l lifted) restore(s string) (string, bool) {
@@ -145,52 +166,34 @@ func (l lifted) restore(s string) (string, bool) {
 		}
 		return s, true
 	}
-	var b strings.Builder
-	b.Grow(l.restoredLen(s))
-	for {
-		i := strings.Index(s, placeholderOpen)
-		if i < 0 {
+	size := len(s) // one allocation: the restored length
+	for t := s; ; {
+		_, end, n, ok := l.nextPlaceholder(t)
+		if !ok || n < 0 {
 			break
 		}
-		rest := s[i+len(placeholderOpen):]
-		j := strings.Index(rest, placeholderClose)
-		if j < 0 {
-			return "", false
+		size += len(l.sections[n])
+		t = t[end:]
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for {
+		i, end, n, ok := l.nextPlaceholder(s)
+		if !ok {
+			break
 		}
-		n, err := strconv.Atoi(rest[:j])
-		if err != nil || n < 0 || n >= len(l.sections) {
+		if n < 0 {
 			return "", false
 		}
 		b.WriteString(s[:i])
 		b.Write(l.sections[n])
-		s = rest[j+len(placeholderClose):]
+		s = s[end:]
 	}
 	if strings.Contains(s, placeholderClose) {
 		return "", false
 	}
 	b.WriteString(s)
 	return b.String(), true
-}
-
-// restoredLen is the length of s once restored, for a single allocation.
-func (l lifted) restoredLen(s string) int {
-	n := len(s)
-	for s != "" {
-		i := strings.Index(s, placeholderOpen)
-		if i < 0 {
-			break
-		}
-		rest := s[i+len(placeholderOpen):]
-		j := strings.Index(rest, placeholderClose)
-		if j < 0 {
-			break
-		}
-		if k, err := strconv.Atoi(rest[:j]); err == nil && k >= 0 && k < len(l.sections) {
-			n += len(l.sections[k])
-		}
-		s = rest[j+len(placeholderClose):]
-	}
-	return n
 }
 
 // restoreFeed puts the lifted sections back into the items' titles, summaries and contents,
