@@ -42,7 +42,7 @@ func (c *Conn) WatchState(ctx context.Context, key string, changed func(ctx cont
 	}
 	defer func() { _ = w.Stop() }()
 	if err := changed(ctx); err != nil {
-		return err
+		return ended(ctx, err)
 	}
 	for {
 		select {
@@ -69,9 +69,18 @@ func (c *Conn) WatchState(ctx context.Context, key string, changed func(ctx cont
 			}
 		}
 		if err := changed(ctx); err != nil {
-			return err
+			return ended(ctx, err)
 		}
 	}
+}
+
+// ended is WatchState's answer when changed failed with err: nil when ctx ended meanwhile (a
+// read cut short by the end of the watch is no failure), err otherwise.
+func ended(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // GetStateRev is GetState with the revision of the key (0 when absent): a follower compares
