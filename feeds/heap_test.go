@@ -1,7 +1,6 @@
 package feeds
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newswatch/newswatch/events"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -49,17 +47,7 @@ func TestPollsStartOneAtATimeWhileShortOfMemory(t *testing.T) {
 		FetchConcurrency: 16, MaxLiveHeap: 100 << 20,
 		LiveHeap: func() int64 { return 101 << 20 },
 	})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error)
-	go func() { done <- p.Run(ctx) }()
-	waitFor(t, func() bool {
-		info, err := c.StreamInfo(t.Context(), events.PollStream)
-		return err == nil && info.Msgs == uint64(len(feeds))
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilPolled(t, p, c, len(feeds))
 	for _, f := range feeds {
 		if last, err := store.LastPoll(t.Context(), f.ID); err != nil || last == nil || last.New != 5 {
 			t.Errorf("%s: last poll %+v, %v; want 5 new", f.ID, last, err)

@@ -1,7 +1,6 @@
 package feeds
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -63,17 +62,7 @@ func TestHostileFeedsStayUnderTheCeiling(t *testing.T) {
 		MaxBytesInFlight: limit, FetchConcurrency: 32, Workers: 2,
 		Fetcher: fetch.New(fetch.Config{AllowPrivateNetworks: true, PerHostConcurrency: 2}),
 	})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error)
-	go func() { done <- p.Run(ctx) }()
-	waitFor(t, func() bool {
-		info, err := c.StreamInfo(t.Context(), events.PollStream)
-		return err == nil && info.Msgs == uint64(len(feeds))
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilPolled(t, p, c, len(feeds))
 	ceiling := int64(limit + 3*fetch.DefaultMaxBodyBytes)
 	peak := p.budget.Peak()
 	t.Logf("peak bytes in flight %.1f MiB, ceiling %.1f MiB", float64(peak)/(1<<20), float64(ceiling)/(1<<20))

@@ -206,6 +206,22 @@ func TestScheduledPollsCommitInGroups(t *testing.T) {
 	}
 }
 
+// runUntilPolled runs p until the poll stream holds n poll events (one per feed), then stops it.
+func runUntilPolled(t *testing.T, p *Poller, c *events.Conn, n int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	waitFor(t, func() bool {
+		info, err := c.StreamInfo(t.Context(), events.PollStream)
+		return err == nil && info.Msgs == uint64(n)
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)

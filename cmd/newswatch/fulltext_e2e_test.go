@@ -13,15 +13,7 @@ import (
 // needs are only in the article's page, which is fetched and extracted; the article event stays
 // as the feed gave it and a full-text event carries the page's text.
 func TestFullTextFeedMatchesWordsOnlyInThePage(t *testing.T) {
-	page, err := os.ReadFile("../../feeds/fulltext/testdata/teaser-article.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := newFeedServer(t)
-	for _, p := range []string{"/wire.xml", "/paper.xml", "/blog.xml"} {
-		fs.set(p, rss(p))
-	}
-	fs.set("/articles/envoys.html", string(page))
+	fs := teaserServer(t, "/articles/envoys.html", "/articles/envoys-2.html")
 	fs.set("/teasers.xml", rss("Teasers",
 		item{"Envoys meet", fs.srv.URL + "/articles/envoys.html", "Read more on our site."},
 		item{"Gone", fs.srv.URL + "/articles/missing.html", "A page that is not there."}))
@@ -37,7 +29,7 @@ topics:
 	r.waitCount(t, "shells", 1)
 
 	var matched []events.Match
-	err = r.app.conn.Read(t.Context(), events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, 0, func(data []byte, _ uint64) error {
+	err := r.app.conn.Read(t.Context(), events.MatchStream, []string{events.MatchSubjectPrefix + "*"}, 0, func(data []byte, _ uint64) error {
 		m, err := events.ParseMatch(data)
 		matched = append(matched, m)
 		return err
@@ -67,7 +59,6 @@ topics:
 		t.Errorf("full-text events %+v", full)
 	}
 	// A runtime feed with full_text, added through the API, gets the same treatment.
-	fs.set("/articles/envoys-2.html", string(page))
 	fs.set("/runtime.xml", rss("Runtime teasers", item{"Envoys meet, part two", fs.srv.URL + "/articles/envoys-2.html", "More inside."}))
 	var added struct {
 		FullText bool `json:"full_text"`
@@ -80,4 +71,22 @@ topics:
 	waitFor(t, "the missing page to be counted", func() bool {
 		return r.metric(t, "newswatch_fulltext_extractions_total", map[string]string{"result": "fetch_error"}) == 1
 	})
+}
+
+// teaserServer serves the three default test feeds and the teaser article's page at each of
+// paths.
+func teaserServer(t *testing.T, paths ...string) *feedServer {
+	t.Helper()
+	page, err := os.ReadFile("../../feeds/fulltext/testdata/teaser-article.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newFeedServer(t)
+	for _, p := range []string{"/wire.xml", "/paper.xml", "/blog.xml"} {
+		fs.set(p, rss(p))
+	}
+	for _, p := range paths {
+		fs.set(p, string(page))
+	}
+	return fs
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"slices"
 	"testing"
 
@@ -34,16 +33,7 @@ func fullTextReaders(t *testing.T, r *running) int {
 // cache); when a feed turns full_text on it starts, fetches the pages of that feed's new
 // articles, and not those of the articles stored while it was idle.
 func TestFullTextProcessorIdleWithoutFullTextFeeds(t *testing.T) {
-	page, err := os.ReadFile("../../feeds/fulltext/testdata/teaser-article.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := newFeedServer(t)
-	for _, p := range []string{"/wire.xml", "/paper.xml", "/blog.xml"} {
-		fs.set(p, rss(p))
-	}
-	fs.set("/articles/old.html", string(page))
-	fs.set("/articles/new.html", string(page))
+	fs := teaserServer(t, "/articles/old.html", "/articles/new.html")
 	old := item{"Envoys meet", fs.srv.URL + "/articles/old.html", "Read more on our site."}
 	fs.set("/late.xml", rss("Late", old))
 	r := startApp(t, testConfig(t, t.TempDir(), fs.srv.URL, ""))
