@@ -42,8 +42,6 @@ type ConnConfig struct {
 	MaxStore int64
 	// Name is the client connection name shown by the server.
 	Name string
-	// OnStatus is called on disconnect (false) and reconnect (true); may be nil.
-	OnStatus func(connected bool)
 }
 
 // Conn is a live connection to JetStream, and the embedded server behind it if there is one.
@@ -71,15 +69,9 @@ func Connect(ctx context.Context, cfg ConnConfig, log *slog.Logger) (*Conn, erro
 				return
 			}
 			log.Warn("NATS disconnected", "error", err)
-			if cfg.OnStatus != nil {
-				cfg.OnStatus(false)
-			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("NATS reconnected", "server", nc.ConnectedUrlRedacted())
-			if cfg.OnStatus != nil {
-				cfg.OnStatus(true)
-			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			log.Warn("NATS async error", "error", err)

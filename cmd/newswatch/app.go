@@ -90,11 +90,11 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 		}
 	}()
 	m := newAppMetrics(deps.Registry, deps.Version)
-	a.conn, err = events.Connect(ctx, connConfig(cfg, m), a.log.With("component", "nats"))
+	a.conn, err = events.Connect(ctx, connConfig(cfg), a.log.With("component", "nats"))
 	if err != nil {
 		return nil, err
 	}
-	m.natsConnected.Set(1)
+	m.registerConnected(a.conn)
 	a.followErrors = m.followErrors
 	for _, key := range []string{silenceStateKey, runtimeFeedsKey} {
 		a.followErrors.WithLabelValues(key) // 0 from the start, with or without cluster mode
@@ -217,22 +217,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	return a, nil
 }
 
-func connConfig(cfg *config.Config, m *appMetrics) events.ConnConfig {
+func connConfig(cfg *config.Config) events.ConnConfig {
 	return events.ConnConfig{
 		DataDir: cfg.DataDir, Listen: cfg.NATS.Listen, URL: cfg.NATS.URL,
 		Creds: cfg.NATS.Creds, Token: cfg.NATS.Token, User: cfg.NATS.User, Password: cfg.NATS.Password,
 		TLSCA: cfg.NATS.TLS.CA, TLSCert: cfg.NATS.TLS.Cert, TLSKey: cfg.NATS.TLS.Key,
 		TLSServerName: cfg.NATS.TLS.ServerName, Replicas: cfg.NATS.Replicas, MaxStore: cfg.NATS.MaxStore, Name: "newswatch",
-		OnStatus: func(up bool) {
-			if m == nil {
-				return
-			}
-			if up {
-				m.natsConnected.Set(1)
-			} else {
-				m.natsConnected.Set(0)
-			}
-		},
 	}
 }
 

@@ -12,9 +12,8 @@ import (
 )
 
 type appMetrics struct {
-	reg           *prometheus.Registry
-	natsConnected prometheus.Gauge
-	followErrors  *prometheus.CounterVec
+	reg          *prometheus.Registry
+	followErrors *prometheus.CounterVec
 }
 
 // newAppMetrics registers the process-wide metrics: build info, Go and process collectors, and
@@ -29,15 +28,26 @@ func newAppMetrics(reg *prometheus.Registry, version string) *appMetrics {
 	}).Set(1)
 	return &appMetrics{
 		reg: reg,
-		natsConnected: f.NewGauge(prometheus.GaugeOpts{
-			Name: "newswatch_nats_connected",
-			Help: "1 when the NATS connection is up, else 0.",
-		}),
 		followErrors: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_state_follow_errors_total",
 			Help: "Failures following a state document that every instance of a cluster shares (silences, feeds.runtime); each is followed by a new watch.",
 		}, []string{"key"}),
 	}
+}
+
+// registerConnected adds newswatch_nats_connected, read from the connection at scrape time: the
+// same fact /readyz reads, so the two never disagree (a gauge set from nats.go's asynchronous
+// disconnect callback lagged behind /readyz).
+func (m *appMetrics) registerConnected(c *events.Conn) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "newswatch_nats_connected",
+		Help: "1 when the NATS connection is up, else 0.",
+	}, func() float64 {
+		if c.Connected() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // lagger is a projection or processor that knows how far behind its stream it is.

@@ -64,7 +64,7 @@ func cmdAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cc := connConfig(cfg, nil)
+	cc := connConfig(cfg)
 	cc.URL, cc.Name = url, "newswatch alerts tail"
 	conn, err := events.Connect(ctx, cc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // itself with an in-process server (the daemon must then not be running).
 func connectTool(ctx context.Context, cfg *config.Config, name string) (*events.Conn, error) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cc := connConfig(cfg, nil)
+	cc := connConfig(cfg)
 	cc.Name = name
 	if cfg.NATS.URL == "" && cfg.NATS.Listen != "" {
 		cc.URL = "nats://" + cfg.NATS.Listen
