@@ -17,8 +17,8 @@ type Ingest struct {
 	// CommitLinger is how long the first poll of a group commit may wait for others to join
 	// it; default 200ms, at most 5s.
 	CommitLinger time.Duration `yaml:"commit_linger"`
-	// MaxLiveHeap is the Go heap's live bytes above which polls start one at a time; 0: four
-	// fifths of the soft memory limit in force, -1: no such bound.
+	// MaxLiveHeap is the Go heap's live bytes above which polls wait at the memory gate
+	// (feeds/heap.go); 0: four fifths of the soft memory limit in force, -1: no such bound.
 	MaxLiveHeap int64 `yaml:"max_live_heap"`
 }
 

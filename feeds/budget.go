@@ -3,6 +3,7 @@ package feeds
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Pipeline stages, in the order a poll passes them. A hold's bytes count toward its stage.
@@ -68,25 +69,30 @@ func (b *Budget) Limit() int64 { return b.limit }
 // bytes. It fails only when ctx ends.
 func (h *Hold) Grow(ctx context.Context, n int64) error { return h.grow(ctx, n, nil) }
 
-// Admit is Grow for a poll's first bytes, which also waits while short reports the process
-// short of memory and some poll holds bytes: then polls start one at a time, and the memory
-// the pipeline's work keeps outside the budget (the store's block caches, garbage the
-// collector has not reached) can shrink before more work starts. short is called with the
-// budget's lock held; a poll always starts when none holds bytes, so admission never waits
-// for ever.
-func (h *Hold) Admit(ctx context.Context, n int64, short func() bool) error {
-	return h.grow(ctx, n, short)
+// A gate holds polls back at admission (Hold.Admit): the memory gate (heap.go).
+type gate interface {
+	// Closed reports whether a poll must wait; idle says no hold has bytes. It is called
+	// with the budget's lock held.
+	Closed(idle bool) bool
+	// refresh is called without the lock every gateRecheck while a poll waits on the gate.
+	refresh()
 }
 
-func (h *Hold) grow(ctx context.Context, n int64, short func() bool) error {
+// Admit is Grow for a poll's first bytes, which also waits while g (when not nil) is closed.
+// A closed gate is asked again whenever the budget's holds change and every gateRecheck.
+func (h *Hold) Admit(ctx context.Context, n int64, g gate) error {
+	return h.grow(ctx, n, g)
+}
+
+func (h *Hold) grow(ctx context.Context, n int64, g gate) error {
 	if n <= 0 {
 		return nil
 	}
 	b := h.b
 	b.mu.Lock()
 	for {
-		pressed := short != nil && b.used > 0 && short()
-		if !pressed && (b.used+n <= b.limit || b.forcer == h || (b.forcer == nil && !b.laterHeld(h.stage))) {
+		held := g != nil && g.Closed(b.used == 0)
+		if !held && (b.used+n <= b.limit || b.forcer == h || (b.forcer == nil && !b.laterHeld(h.stage))) {
 			if b.used+n > b.limit {
 				b.forcer = h
 			}
@@ -97,13 +103,27 @@ func (h *Hold) grow(ctx context.Context, n int64, short func() bool) error {
 		wake := b.wake
 		b.waiters++
 		b.mu.Unlock()
+		var recheck *time.Timer
+		var due <-chan time.Time
+		if held {
+			recheck = time.NewTimer(gateRecheck)
+			due = recheck.C
+		}
 		select {
 		case <-ctx.Done():
+			if recheck != nil {
+				recheck.Stop()
+			}
 			b.mu.Lock()
 			b.waiters--
 			b.mu.Unlock()
 			return ctx.Err()
 		case <-wake:
+		case <-due:
+			g.refresh()
+		}
+		if recheck != nil {
+			recheck.Stop()
 		}
 		b.mu.Lock()
 		b.waiters--

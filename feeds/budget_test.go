@@ -2,8 +2,10 @@ package feeds
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 // TestBudgetWaitsForLaterStages: a step that does not fit waits while a later stage holds
@@ -55,54 +57,72 @@ func TestBudgetWaitsForLaterStages(t *testing.T) {
 	})
 }
 
-// TestAdmitWaitsWhileShortOfMemory: while the process is short of memory, a poll starts only
-// when no other holds bytes, so polls start one at a time and none waits for ever; once
-// memory is back, admission is Grow again.
-func TestAdmitWaitsWhileShortOfMemory(t *testing.T) {
+// fakeGate is a gate a test opens and closes: shut, it is closed, unless openWhenIdle and no
+// hold has bytes.
+type fakeGate struct {
+	shut, openWhenIdle atomic.Bool
+	refreshes          atomic.Int32
+}
+
+func (g *fakeGate) Closed(idle bool) bool { return g.shut.Load() && !(idle && g.openWhenIdle.Load()) }
+func (g *fakeGate) refresh()              { g.refreshes.Add(1) }
+
+// TestAdmitWaitsAtAClosedGate: a poll waits while the gate is closed; the gate is asked again
+// whenever holds change and every gateRecheck (refresh is called then), so a gate that opens
+// by itself lets the poll through; a waiting admission fails when its context ends.
+func TestAdmitWaitsAtAClosedGate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := NewBudget(100)
-		short := true
-		isShort := func() bool { return short }
+		g := &fakeGate{}
+		g.shut.Store(true)
+		g.openWhenIdle.Store(true)
 		first := b.Hold()
-		if err := first.Admit(t.Context(), 10, isShort); err != nil {
-			t.Fatalf("the first poll, with nothing in flight, was not admitted: %v", err)
+		if err := first.Admit(t.Context(), 10, g); err != nil {
+			t.Fatalf("the first poll was not admitted by a gate open to it: %v", err)
 		}
 		second := b.Hold()
 		done := make(chan error)
-		go func() { done <- second.Admit(context.Background(), 10, isShort) }()
+		go func() { done <- second.Admit(context.Background(), 10, g) }()
 		synctest.Wait()
 		select {
 		case err := <-done:
-			t.Fatalf("a second poll was admitted (%v) while short of memory and another held bytes", err)
+			t.Fatalf("a poll was admitted (%v) at a closed gate", err)
 		default:
 		}
 		if !b.Waiting() {
-			t.Error("Waiting() = false while a poll waits for memory")
+			t.Error("Waiting() = false while a poll waits at the gate")
 		}
-		first.Advance(stageCommit) // any move re-checks; still short, still one in flight
-		synctest.Wait()
-		select {
-		case <-done:
-			t.Fatal("a second poll was admitted while the first was in flight")
-		default:
-		}
-		first.Release()
+		first.Release() // the holds changed: the gate, asked again, is open to an idle budget
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		// Memory is back: polls are admitted beside one another.
-		short = false
-		third := b.Hold()
-		if err := third.Admit(t.Context(), 10, isShort); err != nil {
+
+		// A gate that opens without any hold changing is found open by the timed recheck.
+		g.openWhenIdle.Store(false)
+		before := g.refreshes.Load()
+		go func() { done <- b.Hold().Admit(context.Background(), 10, g) }()
+		time.Sleep(4*gateRecheck + gateRecheck/2)
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("admitted at a closed gate")
+		default:
+		}
+		if n := g.refreshes.Load() - before; n != 4 {
+			t.Errorf("the gate was refreshed %d times in 4.5 rechecks, want 4", n)
+		}
+		g.shut.Store(false)
+		time.Sleep(gateRecheck)
+		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 		if b.Used() != 20 {
 			t.Errorf("used %d bytes, want 20 (two polls in flight)", b.Used())
 		}
-		// Short of memory again: a waiting admission fails when its context ends.
-		short = true
+
+		g.shut.Store(true)
 		ctx, cancel := context.WithCancel(t.Context())
-		go func() { done <- b.Hold().Admit(ctx, 10, isShort) }()
+		go func() { done <- b.Hold().Admit(ctx, 10, g) }()
 		synctest.Wait()
 		cancel()
 		if err := <-done; err == nil {

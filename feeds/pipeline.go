@@ -254,9 +254,13 @@ func (p *Poller) fetchJob(ctx context.Context, r *feedRunner) *job {
 	j := &job{r: r, hold: p.budget.Hold()}
 	j.poll = events.Poll{FeedID: st.ID, URL: st.URL, StartedAt: p.now().UTC(), Instance: p.instance, Slot: slotField(st.slot)}
 	credit := max(st.bodySize, minPrepaid)
-	waited := false
-	err := j.hold.Admit(ctx, credit, p.shortOfMemory(&waited))
-	if waited {
+	heldBack := false
+	var g gate
+	if p.gate != nil {
+		g = countedGate{p.gate, &heldBack}
+	}
+	err := j.hold.Admit(ctx, credit, g)
+	if heldBack {
 		p.pm.heapWaits.Inc()
 	}
 	if err != nil {

@@ -96,10 +96,7 @@ func (p *Poller) initPipeline(o Options) {
 		p.maxCommit = DefaultMaxCommitPolls
 	}
 	p.budget = NewBudget(limit)
-	p.maxLiveHeap, p.liveHeap = o.MaxLiveHeap, o.LiveHeap
-	if p.liveHeap == nil {
-		p.liveHeap = newHeapGauge().live
-	}
+	p.gate = newMemoryGate(o.MaxLiveHeap, o.LiveHeap)
 	p.due = newDueQueue()
 	p.parseCh = make(chan *job, p.workers)
 	p.bodies = make(bodyBuffers, 2*p.workers)

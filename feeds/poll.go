@@ -109,6 +109,9 @@ func (p *Poller) commitGroup(ctx context.Context, group []*job) {
 			owners[i].stored(res)
 			p.pm.oversize.WithLabelValues("skipped").Add(float64(res.TooLarge))
 		}
+		if p.gate != nil {
+			p.gate.wrote()
+		}
 	}
 	polls := make([]events.Poll, 0, len(group))
 	full := false

@@ -43,13 +43,14 @@ type Options struct {
 	MaxBytesInFlight int64
 	// MaxCommitPolls caps the polls one group commit takes (default DefaultMaxCommitPolls).
 	MaxCommitPolls int
-	// MaxLiveHeap, when positive, makes the fetch stage start polls one at a time while the
-	// Go heap's live bytes (as the last collection marked them) are above it: memory the
-	// pipeline's work keeps outside its budget, above all the embedded server's caches of
-	// recently written blocks, grows with the rate of ingest, and this bounds it
-	// (docs/architecture.md, "Memory pressure"). 0: no such bound.
+	// MaxLiveHeap, when positive, holds polls back at the memory gate while the Go heap's
+	// live bytes (as the last collection marked them) are above it: memory the pipeline's
+	// work keeps outside its budget, above all the embedded server's caches of recently
+	// written blocks, grows with the rate of ingest, and this bounds it (heap.go;
+	// docs/architecture.md, "Memory pressure"). 0: no such bound.
 	MaxLiveHeap int64
-	// LiveHeap reads the live heap for MaxLiveHeap; nil reads the runtime's.
+	// LiveHeap reads the live heap for MaxLiveHeap, each reading as fresh as a collection's;
+	// nil reads the runtime's.
 	LiveHeap func() int64
 	// CommitLinger is how long the first poll of a group commit may wait for others to join
 	// it (default DefaultCommitLinger; negative: no wait).
@@ -120,8 +121,7 @@ type Poller struct {
 	linger                       time.Duration // CommitLinger
 	bodies                       bodyBuffers
 	budget                       *Budget
-	maxLiveHeap                  int64        // MaxLiveHeap
-	liveHeap                     func() int64 // LiveHeap
+	gate                         *memoryGate // MaxLiveHeap; nil: none
 	hasher                       itemscan.Hasher
 	pm                           *pipelineMetrics
 }

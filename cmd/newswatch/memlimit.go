@@ -50,9 +50,9 @@ func applyMemoryLimit(cfg *config.Config, log *slog.Logger) int64 {
 	return limit
 }
 
-// maxLiveHeap is the live heap above which the ingest pipeline starts polls one at a time
-// (ingest.max_live_heap), given the soft memory limit in force: by default four fifths of it,
-// so that the collector keeps a fifth of the limit to work in; no bound without a limit.
+// maxLiveHeap is the live heap above which the ingest pipeline holds polls back at its memory
+// gate (ingest.max_live_heap), given the soft memory limit in force: by default four fifths of
+// it, so that the collector keeps a fifth of the limit to work in; no bound without a limit.
 // The embedded server keeps the blocks written in its last ten seconds cached whenever a
 // reader follows the stream (the matcher does), so its share of the heap grows with the
 // rate of ingest, outside the pipeline's budget; without the bound a fast cold ingest of
