@@ -70,7 +70,7 @@ func newPipelineMetrics(reg prometheus.Registerer, p *Poller) *pipelineMetrics {
 	}
 	pm.heapWaits = f.NewCounter(prometheus.CounterOpts{
 		Name: "newswatch_ingest_memory_waits_total",
-		Help: "Times a poll waited to start because the Go heap's live bytes were above ingest.max_live_heap while other polls were in flight.",
+		Help: "Polls that waited at the memory gate to start: the Go heap's live bytes were above ingest.max_live_heap (docs/architecture.md, \"Memory pressure\").",
 	})
 	pm.oversize.WithLabelValues("truncated")
 	pm.oversize.WithLabelValues("skipped")
