@@ -18,7 +18,7 @@ type Ingest struct {
 	// it; default 200ms, at most 5s.
 	CommitLinger time.Duration `yaml:"commit_linger"`
 	// MaxLiveHeap is the Go heap's live bytes above which polls wait at the memory gate
-	// (feeds/heap.go); 0: four fifths of the soft memory limit in force, -1: no such bound.
+	// (feeds/heap.go); 0: three quarters of the soft memory limit in force, -1: no such bound.
 	MaxLiveHeap int64 `yaml:"max_live_heap"`
 }
 

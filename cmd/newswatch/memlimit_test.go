@@ -72,7 +72,7 @@ func TestMaxLiveHeap(t *testing.T) {
 		limit int64
 		want  int64
 	}{
-		{"default: four fifths of the limit", 0, 200 << 20, 160 << 20},
+		{"default: three quarters of the limit", 0, 200 << 20, 150 << 20},
 		{"no limit, no bound", 0, math.MaxInt64, 0},
 		{"set", 150 << 20, 200 << 20, 150 << 20},
 		{"set without a limit", 150 << 20, math.MaxInt64, 150 << 20},
