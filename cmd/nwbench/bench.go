@@ -50,22 +50,25 @@ func (c cycle) perPoll() time.Duration {
 
 // report is everything one run measured.
 type report struct {
-	opts             options
-	parse            parseRates
-	coldItems        int64
-	coldWall         time.Duration
-	coldCPU          time.Duration
-	cycles           []cycle
-	expected, stored int64 // articles the server published, and the daemon's count
-	retried          int64 // items the daemon counted as duplicates
-	verified         bool
-	verifiedStored   int
-	storedTwice      int
-	peakRSS          int64
-	hostileRequests  int64
-	metricsBytes     int
-	scrapeWall       time.Duration
-	scrapeCPU        time.Duration
+	opts      options
+	parse     parseRates
+	coldItems int64
+	coldWall  time.Duration
+	coldCPU   time.Duration
+	// coldMemoryWaits and memoryWaits are the polls held at the daemon's memory gate by the
+	// end of the cold ingest and of the run.
+	coldMemoryWaits, memoryWaits int64
+	cycles                       []cycle
+	expected, stored             int64 // articles the server published, and the daemon's count
+	retried                      int64 // items the daemon counted as duplicates
+	verified                     bool
+	verifiedStored               int
+	storedTwice                  int
+	peakRSS                      int64
+	hostileRequests              int64
+	metricsBytes                 int
+	scrapeWall                   time.Duration
+	scrapeCPU                    time.Duration
 }
 
 func (r report) ingestRate() float64 { return float64(r.coldItems) / r.coldWall.Seconds() }
@@ -173,6 +176,9 @@ func run(ctx context.Context, o options) (rep report, err error) {
 	if m := start.Load(); m != nil {
 		rep.coldWall, rep.coldCPU = end.Sub(m.at), endCPU-m.cpu
 	}
+	if s, err := dm.scrape(); err == nil {
+		rep.coldMemoryWaits = int64(s.memoryWaits)
+	}
 
 	for _, ph := range []struct {
 		name string
@@ -211,6 +217,7 @@ func run(ctx context.Context, o options) (rep report, err error) {
 		return rep, err
 	}
 	rep.stored, rep.retried = int64(last.published), int64(last.duplicates)
+	rep.memoryWaits = int64(last.memoryWaits)
 	if err := dm.stop(30 * time.Second); err != nil {
 		return rep, err
 	}

@@ -220,6 +220,8 @@ type scrape struct {
 	// so a duplicate is a retried poll whose articles had been stored without an answer.
 	duplicates float64
 	polls      float64 // newswatch_feed_polls_total, all series
+	// memoryWaits is newswatch_ingest_memory_waits_total: polls held at the memory gate.
+	memoryWaits float64
 }
 
 func (d *daemon) scrape() (scrape, error) {
@@ -253,6 +255,8 @@ func (d *daemon) scrape() (scrape, error) {
 			s.duplicates = sum
 		case "newswatch_feed_polls_total":
 			s.polls = sum
+		case "newswatch_ingest_memory_waits_total":
+			s.memoryWaits = sum
 		}
 	}
 	return s, nil

@@ -144,6 +144,7 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "%-46s %11.1f %%\n", "steady-state poll CPU / in-process parse+normalize", 100*float64(r.cycles[2].perPoll())/float64(p.perFeedParseNorm))
 	}
 	fmt.Fprintf(w, "%-46s %8.0f MiB\n", "peak RSS (VmHWM)", float64(r.peakRSS)/(1<<20))
+	fmt.Fprintf(w, "%-46s %8d      (%d in the cold ingest; ingest.max_live_heap)\n", "polls held at the memory gate", r.memoryWaits, r.coldMemoryWaits)
 	fmt.Fprintf(w, "%-46s %8.1f KB, %s wall, %s daemon CPU (idle, median of 10)\n", "/metrics", float64(r.metricsBytes)/1000, ms(r.scrapeWall), ms(r.scrapeCPU))
 	stored := fmt.Sprintf("%d of %d published by the daemon's count (plus %d items it counted as duplicates: known items of changed documents, and polls retried after a store timeout)",
 		r.stored, r.expected, r.retried)

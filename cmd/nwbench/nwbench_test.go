@@ -54,6 +54,10 @@ func TestBenchEndToEnd(t *testing.T) {
 	if rep.parse.gofeed <= 0 || rep.peakRSS <= 0 || rep.metricsBytes <= 0 || rep.coldWall <= 0 {
 		t.Errorf("missing figures: %+v", rep)
 	}
+	// A hundred articles are far from the default memory limit: the gate never holds a poll.
+	if rep.memoryWaits != 0 || rep.coldMemoryWaits != 0 {
+		t.Errorf("%d polls held at the memory gate (%d in the cold ingest), want none", rep.memoryWaits, rep.coldMemoryWaits)
+	}
 }
 
 // TestCorpusIsDeterministicAndParses checks that a version is the same bytes every time, that
