@@ -176,33 +176,38 @@ func (s *Store) publishPending(ctx context.Context, batch []pending) error {
 	for _, p := range batch {
 		msgs = append(msgs, p.msgs[0], p.msgs[1])
 	}
-	if err := s.conn.checkWrite(ctx, s.publishAtomic(ctx, msgs)); err != nil {
+	ack, err := s.publishAtomic(ctx, msgs)
+	if err := s.conn.checkWrite(ctx, err); err != nil {
 		return fmt.Errorf("append %d articles: %w", len(batch), err)
+	}
+	if n := uint64(len(msgs)); ack != nil && ack.Stream == ArticleStream && ack.BatchSize == n && ack.Sequence >= n {
+		s.conn.recent.add(ack.Sequence-n+1, msgs)
 	}
 	return nil
 }
 
-// publishAtomic appends msgs as one atomic batch. When the server refuses it because one of
-// them is stored already (a batch cut short by a full store, or a retried commit, whose
-// answer the batch helper cannot read), it appends them one by one: the server acknowledges
-// the stored ones as duplicates and adds the rest.
-func (s *Store) publishAtomic(ctx context.Context, msgs []*nats.Msg) error {
+// publishAtomic appends msgs as one atomic batch and returns the server's acknowledgement of
+// it. When the server refuses it because one of them is stored already (a batch cut short by a
+// full store, or a retried commit, whose answer the batch helper cannot read), it appends them
+// one by one: the server acknowledges the stored ones as duplicates and adds the rest; then
+// there is no batch acknowledgement.
+func (s *Store) publishAtomic(ctx context.Context, msgs []*nats.Msg) (*jetstreamext.BatchAck, error) {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	_, err := jetstreamext.PublishMsgBatch(cctx, s.conn.JS, msgs)
+	ack, err := jetstreamext.PublishMsgBatch(cctx, s.conn.JS, msgs)
 	if isDuplicateBatch(err) || errors.Is(err, jetstream.ErrInvalidJSAck) {
-		err = nil
 		for _, m := range msgs {
 			// The batch helper marked the messages; unmarked, each is an ordinary publish.
 			m.Header.Del(jetstreamext.BatchIDHeader)
 			m.Header.Del(jetstreamext.BatchSeqHeader)
 			m.Header.Del(jetstreamext.BatchCommitHeader)
 			if _, perr := s.conn.JS.PublishMsg(cctx, m); perr != nil {
-				return perr
+				return nil, perr
 			}
 		}
+		return nil, nil
 	}
-	return err
+	return ack, err
 }
 
 // PublishPolls appends poll outcome events in as few atomic batches as the server allows: one
@@ -216,7 +221,7 @@ func (s *Store) PublishPolls(ctx context.Context, polls []Poll) error {
 			return err
 		}
 		if len(msgs) == maxBatchMsgs || (len(msgs) > 0 && size+len(body) > maxBatchBytes) {
-			if err := s.publishAtomic(ctx, msgs); err != nil {
+			if _, err := s.publishAtomic(ctx, msgs); err != nil {
 				return fmt.Errorf("append %d polls: %w", len(msgs), err)
 			}
 			msgs, size = msgs[:0], 0
@@ -232,7 +237,7 @@ func (s *Store) PublishPolls(ctx context.Context, polls []Poll) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	if err := s.publishAtomic(ctx, msgs); err != nil {
+	if _, err := s.publishAtomic(ctx, msgs); err != nil {
 		return fmt.Errorf("append %d polls: %w", len(msgs), err)
 	}
 	return nil

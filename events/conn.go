@@ -55,11 +55,13 @@ type Conn struct {
 	closing  atomic.Bool
 	writes   writeHealth   // store-full state of the last write (storefull.go)
 	stalls   atomic.Uint64 // consumers found stalled and recreated (tail.go)
+	// recent is what this process appended to the article stream last (recent.go).
+	recent *recentWrites
 }
 
 // Connect starts the embedded server (when cfg.URL is empty) and connects to JetStream.
 func Connect(ctx context.Context, cfg ConnConfig, log *slog.Logger) (*Conn, error) {
-	c := &Conn{Replicas: max(cfg.Replicas, 1), log: log}
+	c := &Conn{Replicas: max(cfg.Replicas, 1), log: log, recent: newRecentWrites(recentLimit)}
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),

@@ -47,3 +47,9 @@ func (k countingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntr
 	k.gets.Add(1)
 	return k.KeyValue.Get(ctx, key)
 }
+
+// FromMemory returns the input events p took from the recent-writes log, and whether it
+// follows that log now.
+func FromMemory(p *Processor) (events uint64, following bool) {
+	return p.fromMemory.Load(), p.inMemory.Load()
+}

@@ -56,11 +56,20 @@ type Processor struct {
 	pending atomic.Uint64
 	caught  atomic.Bool
 	skipped atomic.Uint64 // the stream's last sequence at the last Skip
+	// recent is the connection's recent-writes log when the input is the article stream;
+	// fromMemory counts the input events taken from it, inMemory says it is followed now.
+	recent     *recentWrites
+	fromMemory atomic.Uint64
+	inMemory   atomic.Bool
 }
 
 // NewProcessor returns a Processor.
 func (c *Conn) NewProcessor(cfg ProcessorConfig, log *slog.Logger) *Processor {
-	return &Processor{conn: c, cfg: cfg, log: log.With("component", "processor", "processor", cfg.Name)}
+	p := &Processor{conn: c, cfg: cfg, log: log.With("component", "processor", "processor", cfg.Name)}
+	if cfg.In == ArticleStream {
+		p.recent = c.recent
+	}
+	return p
 }
 
 // Name is the processor's name.
@@ -180,7 +189,24 @@ func (p *Processor) resumePoint(ctx context.Context, kv jetstream.KeyValue) (uin
 	return seq, nil
 }
 
+// follow processes input events until an error: from the recent-writes log while it holds
+// the next one (the article stream's processors), else from the stream.
 func (p *Processor) follow(ctx context.Context, kv jetstream.KeyValue) error {
+	for {
+		if p.recent != nil && p.recent.has(p.done.Load()+1) {
+			if err := p.followRecent(ctx, kv); err != nil {
+				return err
+			}
+		}
+		if err := p.followStream(ctx, kv); err != nil {
+			return err
+		}
+	}
+}
+
+// followStream reads the input stream through an ordered consumer. It returns nil when the
+// recent-writes log holds the next event, once what it read is stored.
+func (p *Processor) followStream(ctx context.Context, kv jetstream.KeyValue) error {
 	t, err := p.conn.openTail(ctx, p.cfg.In, p.cfg.InSubjects, p.done.Load())
 	if err != nil {
 		return err
@@ -195,6 +221,9 @@ func (p *Processor) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		// No timeout of its own: a quiet processor wakes only at the tail's shared look instants.
 		msg, meta, err := t.next(ctx, 0)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			if p.recent != nil && p.recent.has(p.done.Load()+1) {
+				return nil
+			}
 			continue
 		}
 		if err != nil {
@@ -206,23 +235,99 @@ func (p *Processor) follow(ctx context.Context, kv jetstream.KeyValue) error {
 		if meta.NumPending > 0 && len(out) < maxBatchMsgs {
 			continue
 		}
-		if err := p.flush(ctx, out); err != nil {
+		if lastCheckpoint, err = p.store(ctx, kv, out, last, meta.NumPending, lastCheckpoint); err != nil {
 			return err
 		}
-		// After outputs are stored the checkpoint is saved at once: it is what a restart
-		// resumes from (the newest output's source header is only a safety net, since replays
-		// append backfilled outputs without one).
-		stored := len(out) > 0
 		out = out[:0]
-		p.done.Store(last)
-		if meta.NumPending == 0 {
-			p.caught.Store(true)
-		}
-		if stored || time.Since(lastCheckpoint) > 2*time.Second || meta.NumPending == 0 {
-			p.saveCheckpoint(ctx, kv, last)
-			lastCheckpoint = time.Now()
+		if meta.NumPending == 0 && p.recent != nil && p.recent.has(last+1) {
+			return nil
 		}
 	}
+}
+
+// recentBatch is the most events followRecent takes from the log at once.
+const recentBatch = 256
+
+// followRecent processes the events of the recent-writes log while it holds the next one. It
+// returns nil when the next event is not there: another writer's (or an evicted one) comes
+// before the log's next, or, at one of the shared look instants, the stream holds events
+// after the last one processed that the log does not.
+func (p *Processor) followRecent(ctx context.Context, kv jetstream.KeyValue) error {
+	p.inMemory.Store(true)
+	defer p.inMemory.Store(false)
+	var out []*nats.Msg
+	buf := make([]recentMsg, 0, recentBatch)
+	lastCheckpoint := time.Now()
+	for {
+		done := p.done.Load()
+		wake := p.recent.changed()
+		buf = p.recent.from(done+1, buf[:0], recentBatch)
+		if len(buf) == 0 {
+			if newest := p.recent.last(); newest > done {
+				return nil // the log moved on past a gap
+			}
+			look := time.NewTimer(untilLook(time.Now()))
+			select {
+			case <-ctx.Done():
+				look.Stop()
+				return ctx.Err()
+			case <-wake:
+				look.Stop()
+				continue
+			case <-look.C:
+			}
+			if last, err := p.streamLast(ctx); err != nil || last > done {
+				return err // someone else wrote; the stream has it
+			}
+			continue
+		}
+		for _, m := range buf {
+			if subjectIn(m.subject, p.cfg.InSubjects) {
+				out = append(out, p.derive(m.data, m.seq)...)
+				p.fromMemory.Add(1)
+			}
+		}
+		last := buf[len(buf)-1].seq
+		pending := p.recent.last() - last
+		p.pending.Store(pending)
+		var err error
+		if lastCheckpoint, err = p.store(ctx, kv, out, last, pending, lastCheckpoint); err != nil {
+			return err
+		}
+		out = out[:0]
+	}
+}
+
+// store appends the outputs derived from the inputs up to last, then records last as done and
+// saves the checkpoint when outputs were stored, the last save is 2 s old or nothing is
+// pending; it returns the time of the last save.
+func (p *Processor) store(ctx context.Context, kv jetstream.KeyValue, out []*nats.Msg, last, pending uint64, lastCheckpoint time.Time) (time.Time, error) {
+	if err := p.flush(ctx, out); err != nil {
+		return lastCheckpoint, err
+	}
+	// After outputs are stored the checkpoint is saved at once: it is what a restart resumes
+	// from (the newest output's source header is only a safety net, since replays append
+	// backfilled outputs without one).
+	p.done.Store(last)
+	if pending == 0 {
+		p.caught.Store(true)
+	}
+	if len(out) > 0 || time.Since(lastCheckpoint) > 2*time.Second || pending == 0 {
+		p.saveCheckpoint(ctx, kv, last)
+		return time.Now(), nil
+	}
+	return lastCheckpoint, nil
+}
+
+// streamLast returns the input stream's last sequence.
+func (p *Processor) streamLast(ctx context.Context) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	st, err := p.conn.JS.Stream(cctx, p.cfg.In)
+	if err != nil {
+		return 0, fmt.Errorf("processor %s: %w", p.cfg.Name, err)
+	}
+	return st.CachedInfo().State.LastSeq, nil
 }
 
 // derive runs the handler on one input; a bad event is logged and skipped.

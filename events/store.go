@@ -152,7 +152,7 @@ func (s *Store) publishBatch(ctx context.Context, feedID string, arts []Article)
 		marker := nats.NewMsg(articleIDSubjectPrefix + a.ID)
 		msgs = append(msgs, m, marker)
 	}
-	err := s.publishAtomic(ctx, msgs)
+	_, err := s.publishAtomic(ctx, msgs)
 	if err := s.conn.checkWrite(ctx, err); err != nil {
 		return fmt.Errorf("append %d articles of %s: %w", len(arts), feedID, err)
 	}

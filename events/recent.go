@@ -1,0 +1,128 @@
+package events
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+)
+
+// recentLimit bounds the bytes of message data the recent-writes log keeps.
+const recentLimit = 16 << 20
+
+// recentWrites holds the messages this process appended to the article stream last, with
+// their stream sequences, so that a processor following the stream (the matcher) takes them
+// from memory instead of reading them back. A reader that touches a block of the stream within
+// ten seconds of its write makes the embedded server keep the block's 8 MiB cache for ten
+// seconds more; reading every article as it is written kept ten seconds of the stream in
+// memory, up to 220 MB at a fast ingest (docs/benchmarks.md, "Measured: the memory gate").
+// Only whole atomic batches whose acknowledgement gave their sequences are recorded: the
+// server commits a batch's messages at consecutive sequences. Anything else (another writer,
+// an old or evicted entry) is read from the stream as before. Safe for concurrent use.
+type recentWrites struct {
+	mu      sync.Mutex
+	entries []recentMsg // ascending sequences; runs of consecutive ones with gaps between
+	head    int         // entries before head are evicted
+	bytes   int64
+	limit   int64
+	wake    chan struct{} // closed and replaced by each add
+}
+
+// recentMsg is one message of the log.
+type recentMsg struct {
+	seq     uint64
+	subject string
+	data    []byte
+}
+
+func newRecentWrites(limit int64) *recentWrites {
+	return &recentWrites{limit: limit, wake: make(chan struct{})}
+}
+
+// add records a committed atomic batch: msgs at first, first+1, ...
+func (r *recentWrites) add(first uint64, msgs []*nats.Msg) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.entries); n > r.head && r.entries[n-1].seq >= first {
+		// Sequences went back (a purged or recreated stream): start over.
+		r.entries, r.head, r.bytes = r.entries[:0], 0, 0
+	}
+	for i, m := range msgs {
+		r.entries = append(r.entries, recentMsg{seq: first + uint64(i), subject: m.Subject, data: m.Data})
+		r.bytes += int64(len(m.Data))
+	}
+	for r.bytes > r.limit && r.head < len(r.entries) {
+		r.bytes -= int64(len(r.entries[r.head].data))
+		r.entries[r.head] = recentMsg{}
+		r.head++
+	}
+	if r.head > len(r.entries)/2 {
+		r.entries = append(r.entries[:0], r.entries[r.head:]...)
+		r.head = 0
+	}
+	close(r.wake)
+	r.wake = make(chan struct{})
+}
+
+// changed returns a channel closed by the next add.
+func (r *recentWrites) changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.wake
+}
+
+// from appends to buf the messages at seq and after it whose sequences follow on without a
+// gap, at most max; none when the log does not hold seq.
+func (r *recentWrites) from(seq uint64, buf []recentMsg, max int) []recentMsg {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	live := r.entries[r.head:]
+	i := sort.Search(len(live), func(i int) bool { return live[i].seq >= seq })
+	for ; i < len(live) && live[i].seq == seq && len(buf) < max; i++ {
+		buf = append(buf, live[i])
+		seq++
+	}
+	return buf
+}
+
+// has reports whether the log holds seq.
+func (r *recentWrites) has(seq uint64) bool { return len(r.from(seq, nil, 1)) == 1 }
+
+// last returns the newest sequence the log holds, 0 when empty.
+func (r *recentWrites) last() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.entries) == r.head {
+		return 0
+	}
+	return r.entries[len(r.entries)-1].seq
+}
+
+// subjectIn reports whether subject matches one of the filters (NATS wildcards: "*" one
+// token, ">" the rest).
+func subjectIn(subject string, filters []string) bool {
+	for _, f := range filters {
+		if subjectMatches(subject, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func subjectMatches(subject, filter string) bool {
+	for {
+		ft, frest, fmore := strings.Cut(filter, ".")
+		if ft == ">" {
+			return subject != ""
+		}
+		st, srest, smore := strings.Cut(subject, ".")
+		if st == "" || (ft != "*" && ft != st) {
+			return false
+		}
+		if !fmore || !smore {
+			return fmore == smore
+		}
+		subject, filter = srest, frest
+	}
+}

@@ -1,0 +1,70 @@
+package events
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+)
+
+func recentBatchOf(n int, size int) []*nats.Msg {
+	msgs := make([]*nats.Msg, n)
+	for i := range msgs {
+		msgs[i] = &nats.Msg{Subject: fmt.Sprintf("newswatch.articles.f%d", i), Data: make([]byte, size)}
+	}
+	return msgs
+}
+
+// TestRecentWrites: runs of consecutive sequences are found from any of their sequences, never
+// across a gap; the oldest go first past the byte limit; sequences that go back start over.
+func TestRecentWrites(t *testing.T) {
+	r := newRecentWrites(100)
+	r.add(10, recentBatchOf(3, 10)) // 10, 11, 12
+	r.add(14, recentBatchOf(2, 10)) // 14, 15: 13 is another writer's
+	if got := r.from(11, nil, 10); len(got) != 2 || got[0].seq != 11 || got[1].seq != 12 {
+		t.Errorf("from(11) = %+v, want 11 and 12 (not past the gap at 13)", got)
+	}
+	if r.has(13) || !r.has(14) || r.has(16) || r.has(9) {
+		t.Error("has: wrong about 9, 13, 14 or 16")
+	}
+	if got := r.from(10, nil, 2); len(got) != 2 {
+		t.Errorf("from(10) with max 2 gave %d", len(got))
+	}
+	if r.last() != 15 {
+		t.Errorf("last = %d, want 15", r.last())
+	}
+	wake := r.changed()
+	r.add(16, recentBatchOf(6, 10)) // 110 bytes in all: 10 goes
+	select {
+	case <-wake:
+	default:
+		t.Error("add did not close the channel changed returned")
+	}
+	if r.has(10) || !r.has(11) || !r.has(21) || r.bytes != 100 {
+		t.Errorf("after eviction: has(10) %v, has(11) %v, has(21) %v, %d bytes", r.has(10), r.has(11), r.has(21), r.bytes)
+	}
+	r.add(5, recentBatchOf(1, 10)) // a stream that started over
+	if r.has(12) || !r.has(5) || r.last() != 5 {
+		t.Error("sequences that went back did not start the log over")
+	}
+}
+
+func TestSubjectMatches(t *testing.T) {
+	for _, c := range []struct {
+		subject, filter string
+		want            bool
+	}{
+		{"newswatch.articles.f1", "newswatch.articles.*", true},
+		{"newswatch.articles.f1.x", "newswatch.articles.*", false},
+		{"newswatch.articles", "newswatch.articles.*", false},
+		{"newswatch.articleids.abc", "newswatch.articles.*", false},
+		{"newswatch.fulltext.f1", "newswatch.>", true},
+		{"newswatch", "newswatch.>", false},
+		{"newswatch.articles.f1", "newswatch.articles.f1", true},
+		{"newswatch.articles.f2", "newswatch.articles.f1", false},
+	} {
+		if got := subjectMatches(c.subject, c.filter); got != c.want {
+			t.Errorf("subjectMatches(%q, %q) = %v, want %v", c.subject, c.filter, got, c.want)
+		}
+	}
+}
