@@ -99,10 +99,14 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *App, err error)
 	for _, key := range []string{silenceStateKey, runtimeFeedsKey} {
 		a.followErrors.WithLabelValues(key) // 0 from the start, with or without cluster mode
 	}
-	if err := a.conn.EnsureStreams(ctx); err != nil {
-		return nil, err
-	}
-	id, err := a.conn.ClaimIdentity(ctx, storeIdentity(cfg, deps.Now))
+	var id events.StoreIdentity
+	err = retryUnavailable(ctx, a.log, "open the event store", func() error {
+		if err := a.conn.EnsureStreams(ctx); err != nil {
+			return err
+		}
+		id, err = a.conn.ClaimIdentity(ctx, storeIdentity(cfg, deps.Now))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
