@@ -8,8 +8,16 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// recentLimit bounds the bytes of message data the recent-writes log keeps.
-const recentLimit = 16 << 20
+// recentLimit bounds the bytes the recent-writes log keeps: each message's data and subject,
+// and recentOverhead for its entry (an id marker has no data).
+const (
+	recentLimit    = 16 << 20
+	recentOverhead = 64
+)
+
+func recentCost(subject string, data []byte) int64 {
+	return int64(len(subject) + len(data) + recentOverhead)
+}
 
 // recentWrites holds the messages this process appended to the article stream last, with
 // their stream sequences, so that a processor following the stream (the matcher) takes them
@@ -50,10 +58,10 @@ func (r *recentWrites) add(first uint64, msgs []*nats.Msg) {
 	}
 	for i, m := range msgs {
 		r.entries = append(r.entries, recentMsg{seq: first + uint64(i), subject: m.Subject, data: m.Data})
-		r.bytes += int64(len(m.Data))
+		r.bytes += recentCost(m.Subject, m.Data)
 	}
 	for r.bytes > r.limit && r.head < len(r.entries) {
-		r.bytes -= int64(len(r.entries[r.head].data))
+		r.bytes -= recentCost(r.entries[r.head].subject, r.entries[r.head].data)
 		r.entries[r.head] = recentMsg{}
 		r.head++
 	}

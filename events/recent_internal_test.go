@@ -1,7 +1,6 @@
 package events
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -10,7 +9,7 @@ import (
 func recentBatchOf(n int, size int) []*nats.Msg {
 	msgs := make([]*nats.Msg, n)
 	for i := range msgs {
-		msgs[i] = &nats.Msg{Subject: fmt.Sprintf("newswatch.articles.f%d", i), Data: make([]byte, size)}
+		msgs[i] = &nats.Msg{Subject: "a", Data: make([]byte, size)}
 	}
 	return msgs
 }
@@ -18,7 +17,8 @@ func recentBatchOf(n int, size int) []*nats.Msg {
 // TestRecentWrites: runs of consecutive sequences are found from any of their sequences, never
 // across a gap; the oldest go first past the byte limit; sequences that go back start over.
 func TestRecentWrites(t *testing.T) {
-	r := newRecentWrites(100)
+	cost := recentCost("a", make([]byte, 10))
+	r := newRecentWrites(5 * cost)
 	r.add(10, recentBatchOf(3, 10)) // 10, 11, 12
 	r.add(14, recentBatchOf(2, 10)) // 14, 15: 13 is another writer's
 	if got := r.from(11, nil, 10); len(got) != 2 || got[0].seq != 11 || got[1].seq != 12 {
@@ -34,17 +34,17 @@ func TestRecentWrites(t *testing.T) {
 		t.Errorf("last = %d, want 15", r.last())
 	}
 	wake := r.changed()
-	r.add(16, recentBatchOf(6, 10)) // 110 bytes in all: 10 goes
+	r.add(16, recentBatchOf(6, 10)) // 11 entries: the newest 5 stay, 17 to 21
 	select {
 	case <-wake:
 	default:
 		t.Error("add did not close the channel changed returned")
 	}
-	if r.has(10) || !r.has(11) || !r.has(21) || r.bytes != 100 {
-		t.Errorf("after eviction: has(10) %v, has(11) %v, has(21) %v, %d bytes", r.has(10), r.has(11), r.has(21), r.bytes)
+	if r.has(16) || !r.has(17) || !r.has(21) || r.bytes != 5*cost {
+		t.Errorf("after eviction: has(16) %v, has(17) %v, has(21) %v, %d bytes", r.has(16), r.has(17), r.has(21), r.bytes)
 	}
 	r.add(5, recentBatchOf(1, 10)) // a stream that started over
-	if r.has(12) || !r.has(5) || r.last() != 5 {
+	if r.has(17) || !r.has(5) || r.last() != 5 {
 		t.Error("sequences that went back did not start the log over")
 	}
 }
