@@ -117,13 +117,10 @@ func (p *Processor) resume(ctx context.Context) (jetstream.KeyValue, uint64, err
 // full_text): a later Run resumes after them. It saves the checkpoint only when the stream
 // grew since the last Skip. Never call it while Run runs.
 func (p *Processor) Skip(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	st, err := p.conn.JS.Stream(cctx, p.cfg.In)
+	last, err := p.streamLast(ctx)
 	if err != nil {
-		return fmt.Errorf("processor %s: %w", p.cfg.Name, err)
+		return err
 	}
-	last := st.CachedInfo().State.LastSeq
 	if last == p.skipped.Load() {
 		return nil
 	}
@@ -288,7 +285,7 @@ func (p *Processor) followRecent(ctx context.Context, kv jetstream.KeyValue) err
 			}
 		}
 		last := buf[len(buf)-1].seq
-		pending := p.recent.last() - last
+		pending := max(p.recent.last(), last) - last // the log may have started over
 		p.pending.Store(pending)
 		var err error
 		if lastCheckpoint, err = p.store(ctx, kv, out, last, pending, lastCheckpoint); err != nil {
