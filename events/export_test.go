@@ -53,3 +53,10 @@ func (k countingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntr
 func FromMemory(p *Processor) (events uint64, following bool) {
 	return p.fromMemory.Load(), p.inMemory.Load()
 }
+
+// RecentBytes is what the connection's recent-writes log holds.
+func RecentBytes(c *Conn) int64 {
+	c.recent.mu.Lock()
+	defer c.recent.mu.Unlock()
+	return c.recent.bytes
+}

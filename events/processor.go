@@ -88,6 +88,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		return err
 	}
 	p.done.Store(start)
+	if p.recent != nil {
+		defer p.recent.join(&p.done)()
+	}
 	for {
 		err := p.follow(ctx, kv)
 		if ctx.Err() != nil {
@@ -306,6 +309,9 @@ func (p *Processor) store(ctx context.Context, kv jetstream.KeyValue, out []*nat
 	// from (the newest output's source header is only a safety net, since replays append
 	// backfilled outputs without one).
 	p.done.Store(last)
+	if p.recent != nil {
+		p.recent.release()
+	}
 	if pending == 0 {
 		p.caught.Store(true)
 	}

@@ -61,6 +61,8 @@ func TestProcessorTakesOwnWritesFromMemory(t *testing.T) {
 	if n, _ := events.FromMemory(p); n-before != 10 {
 		t.Errorf("%d of the 10 articles written while the processor followed the log were taken from memory", n-before)
 	}
+	// What the processor has done is not kept.
+	waitFor(t, "the log emptied by the processor", func() bool { return events.RecentBytes(c) == 0 })
 	// Another writer's article, then ours again: the gap sends the processor to the stream.
 	body, err := events.EncodeArticle(article("other", 100))
 	if err != nil {

@@ -1,9 +1,11 @@
 package events
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 )
@@ -27,7 +29,9 @@ func recentCost(subject string, data []byte) int64 {
 // memory, up to 220 MB at a fast ingest (docs/benchmarks.md, "Measured: the memory gate").
 // Only whole atomic batches whose acknowledgement gave their sequences are recorded: the
 // server commits a batch's messages at consecutive sequences. Anything else (another writer,
-// an old or evicted entry) is read from the stream as before. Safe for concurrent use.
+// an old or evicted entry) is read from the stream as before. The log keeps only what a
+// reader still needs: with no reader it records nothing, and an entry every reader has done
+// goes at once, so a reader that keeps up holds the log near empty. Safe for concurrent use.
 type recentWrites struct {
 	mu      sync.Mutex
 	entries []recentMsg // ascending sequences; runs of consecutive ones with gaps between
@@ -35,6 +39,8 @@ type recentWrites struct {
 	bytes   int64
 	limit   int64
 	wake    chan struct{} // closed and replaced by each add
+	// readers are the last sequences done by the processors that take events from the log.
+	readers map[*atomic.Uint64]struct{}
 }
 
 // recentMsg is one message of the log.
@@ -45,13 +51,73 @@ type recentMsg struct {
 }
 
 func newRecentWrites(limit int64) *recentWrites {
-	return &recentWrites{limit: limit, wake: make(chan struct{})}
+	return &recentWrites{limit: limit, wake: make(chan struct{}), readers: map[*atomic.Uint64]struct{}{}}
 }
+
+// join registers a reader whose last sequence done is done; the log keeps what it has not
+// done until leave is called.
+func (r *recentWrites) join(done *atomic.Uint64) (leave func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.readers[done] = struct{}{}
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.readers, done)
+		r.dropDone()
+	}
+}
+
+// release drops the entries every reader has done; a reader calls it after it moved on.
+func (r *recentWrites) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dropDone()
+}
+
+// dropDone evicts the entries at or below every reader's last sequence done: all of them when
+// there is no reader. r.mu must be held.
+func (r *recentWrites) dropDone() {
+	low := uint64(math.MaxUint64)
+	for done := range r.readers {
+		low = min(low, done.Load())
+	}
+	for r.head < len(r.entries) && r.entries[r.head].seq <= low {
+		r.evictHead()
+	}
+	r.compact()
+}
+
+// evictHead drops the oldest entry. r.mu must be held.
+func (r *recentWrites) evictHead() {
+	r.bytes -= recentCost(r.entries[r.head].subject, r.entries[r.head].data)
+	r.entries[r.head] = recentMsg{}
+	r.head++
+}
+
+// compact moves the live entries to the front once half the slice is evicted, and lets an
+// emptied large slice go. r.mu must be held.
+func (r *recentWrites) compact() {
+	switch {
+	case r.head == len(r.entries) && cap(r.entries) > recentKeepCap:
+		r.entries, r.head = nil, 0
+	case r.head > len(r.entries)/2:
+		r.entries = append(r.entries[:0], r.entries[r.head:]...)
+		r.head = 0
+	}
+}
+
+// recentKeepCap is the most entries an empty log keeps room for: at the limit a log of id
+// markers (no data) is a quarter of a million entries, 12 MB of slice, not worth keeping idle.
+const recentKeepCap = 4096
 
 // add records a committed atomic batch: msgs at first, first+1, ...
 func (r *recentWrites) add(first uint64, msgs []*nats.Msg) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.readers) == 0 {
+		return // nobody would take them
+	}
 	if n := len(r.entries); n > r.head && r.entries[n-1].seq >= first {
 		// Sequences went back (a purged or recreated stream): start over.
 		r.entries, r.head, r.bytes = r.entries[:0], 0, 0
@@ -61,14 +127,9 @@ func (r *recentWrites) add(first uint64, msgs []*nats.Msg) {
 		r.bytes += recentCost(m.Subject, m.Data)
 	}
 	for r.bytes > r.limit && r.head < len(r.entries) {
-		r.bytes -= recentCost(r.entries[r.head].subject, r.entries[r.head].data)
-		r.entries[r.head] = recentMsg{}
-		r.head++
+		r.evictHead()
 	}
-	if r.head > len(r.entries)/2 {
-		r.entries = append(r.entries[:0], r.entries[r.head:]...)
-		r.head = 0
-	}
+	r.compact()
 	close(r.wake)
 	r.wake = make(chan struct{})
 }
