@@ -393,8 +393,8 @@ func (p *Projector) follow(ctx context.Context, kv jetstream.KeyValue) error {
 // when that save is at least a second old and applying the events since it took at least as
 // long as it did. A save only bounds what a restart redoes, so saving costs at most as much
 // as applying the events: feed health at 10,000 feeds polled every 30 s is a 2.6 MB snapshot,
-// about 35 ms to encode and store, and was saved after every second of poll events (a tenth
-// of a millisecond of CPU per poll) when a restart redoes a second's worth in about 1 ms.
+// 22 ms to encode before it is written, and was saved after every second of poll events,
+// when a restart re-applies a second's worth (333 events of 3 µs) in about 1 ms.
 func (p *Projector) saveWorthIt(since time.Duration) bool {
 	return since >= time.Second && p.unsaved >= p.saveCost
 }
